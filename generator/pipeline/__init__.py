@@ -1,0 +1,1 @@
+"""The research pipeline: search, claims, verification, semantic index, tribunal, policy, report."""
