@@ -18,6 +18,77 @@ from generator.errors import SovereignError, ValidationFailed
 def cli() -> None:
     """Publish machine-generated literature syntheses with machine-checkable provenance."""
 
+RECORDS_OPTION = click.option(
+    "--records", "records_dir", type=click.Path(path_type=Path), default=Path("records"), show_default=True,
+    help="Folder holding one sub-folder per record.",
+)
+
+
+@cli.command("validate")
+@click.argument("path", type=click.Path(path_type=Path), default=Path("records"))
+@click.option("--base", "base_ref", metavar="REF", help="Also fail if a file under records/ that exists at this git ref was changed or deleted.")
+def validate_command(path: Path, base_ref: str | None) -> None:
+    """Check every record against its schema, digests, rules and correction chain.
+
+    \b
+    Example:
+      sovereign-publish validate records/
+      sovereign-publish validate --base origin/main
+    """
+    from generator.records.history import check_append_only
+    from generator.records.validate import validate_tree
+
+    records, problems = validate_tree(path)
+    if base_ref:
+        problems += check_append_only(Path.cwd(), base_ref, records_dir=str(path))
+    if problems:
+        raise ValidationFailed(problems)
+    corrections = sum(len(r.corrections) for r in records)
+    click.echo(f"{len(records)} record(s) and {corrections} correction(s) valid.")
+
+
+@cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@RECORDS_OPTION
+def import_command(files: tuple[Path, ...], records_dir: Path) -> None:
+    """Import kernel drafts or public record pages as records; nothing is written if any file is malformed.
+
+    \b
+    Example:
+      sovereign-publish import drafts/*.txt --records records/
+    """
+    from generator.records.importer import import_files
+
+    for result in import_files(list(files), records_dir):
+        state = "imported" if result.written else "already published, unchanged"
+        click.echo(f"{result.record_id}  {result.folder}  ({state}; from {result.source})")
+
+
+@cli.command("correct")
+@click.argument("record_id")
+@click.option("--type", "update_type", required=True, help="Crossref update type, e.g. correction, expression_of_concern, retraction, or editorial_note.")
+@click.option("--reason", required=True, help="Why; shown to readers as plain text.")
+@click.option("--field", "fields", multiple=True, metavar="POINTER", help="JSON pointer of a manifest field to change (repeatable, pairs with --value).")
+@click.option("--value", "values", multiple=True, metavar="JSON", help="New value of the matching --field, as JSON.")
+@click.option("--by", default="Assignee Research", show_default=True, help="Who makes the correction.")
+@RECORDS_OPTION
+def correct_command(record_id, update_type, reason, fields, values, by, records_dir) -> None:
+    """Append a correction to a published record (the record itself is never edited).
+
+    \b
+    Example:
+      sovereign-publish correct SRCH:93BD3EF3 --type correction \\
+        --reason "Named the wrong benchmark" \\
+        --field /research_question --value '"How does SMoES ... on MathVista?"'
+    """
+    from generator.errors import InputError
+    from generator.records.corrections import append_correction
+
+    if len(fields) != len(values):
+        raise InputError(f"every --field needs a --value ({len(fields)} fields, {len(values)} values)")
+    path = append_correction(records_dir, record_id, update_type, reason, by, list(zip(fields, values)))
+    click.echo(f"appended {path}")
+
 
 def main() -> None:
     try:

@@ -1,0 +1,1 @@
+"""Public records: their rules, schemas, files on disk, validation and import."""

@@ -1,0 +1,116 @@
+"""`validate`: every record against its schema, plus the cross-checks a schema cannot express."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from generator.digests import sha256_bytes
+from generator.errors import Problem
+from generator.fsio import dump_json
+from generator.records import rules
+from generator.records.compose import CORRECTIONS_DIR, MANIFEST_FILE, PROVENANCE_FILE, derive_record_id, record_folder_name
+from generator.records.schemas import schema_problems
+from generator.records.store import RecordFiles, read_record, record_folders
+
+
+def _layout_problems(path: Path, value: dict) -> list[Problem]:
+    """Published JSON has exactly one byte layout, so any changed byte shows even where JSON ignores it."""
+    if path.read_bytes() != dump_json(value).encode("utf-8"):
+        return [Problem(str(path), "", "file is not in the canonical layout (sorted keys, 2-space indent, final newline): "
+                                       "it was edited after publication")]
+    return []
+
+
+def _rule_problems(file: str, manifest: dict) -> list[Problem]:
+    problems = []
+    review = manifest.get("review", {})
+    score = review.get("score")
+    tier = manifest.get("quality_tier", {})
+    if tier.get("derivation") == "rule":
+        expected = rules.derive_quality_tier(score)
+        if tier.get("tier") != expected.name or tier.get("basis") != expected.basis:
+            problems.append(Problem(file, "/quality_tier", f"review score {score} gives tier {expected.name!r} by rule, record says {tier.get('tier')!r}"))
+    if score is not None and review.get("verdict") not in (None, rules.derive_verdict(score)):
+        problems.append(Problem(file, "/review/verdict", f"review score {score} gives verdict {rules.derive_verdict(score)} by rule, record says {review.get('verdict')}"))
+    level = manifest.get("verification", {})
+    if level.get("level") in rules.LEVELS_BY_CODE and level.get("label") != rules.level(level["level"]).label:
+        problems.append(Problem(file, "/verification/label", f"level {level['level']} is labelled {rules.level(level['level']).label!r}"))
+    origin = manifest.get("origin", {}).get("format")
+    target = manifest.get("target_paper", {}).get("arxiv_id")
+    if origin != "public-record-page" and target and manifest.get("research_question"):
+        expected_id = derive_record_id(manifest["research_question"], target)
+        if manifest.get("record_id") != expected_id:
+            problems.append(Problem(file, "/record_id", f"id is derived from the research question and target paper: expected {expected_id}"))
+    return problems
+
+
+def _artifact_problems(record: RecordFiles) -> list[Problem]:
+    manifest_file = str(record.folder / MANIFEST_FILE)
+    problems = []
+    listed = set()
+    for index, artifact in enumerate(record.manifest.get("artifacts", [])):
+        path = record.folder / artifact.get("path", "")
+        listed.add(artifact.get("path"))
+        if not path.is_file():
+            problems.append(Problem(manifest_file, f"/artifacts/{index}/path", f"artifact {artifact.get('path')!r} does not exist"))
+            continue
+        data = path.read_bytes()
+        if sha256_bytes(data) != artifact.get("sha256"):
+            problems.append(Problem(manifest_file, f"/artifacts/{index}/sha256", f"digest does not match {path.name}: expected {artifact.get('sha256')}, file has {sha256_bytes(data)}"))
+        if len(data) != artifact.get("bytes"):
+            problems.append(Problem(manifest_file, f"/artifacts/{index}/bytes", f"size does not match {path.name}: expected {artifact.get('bytes')}, file has {len(data)}"))
+    for path in sorted(record.folder.iterdir()):
+        if path.name not in listed | {MANIFEST_FILE, CORRECTIONS_DIR} and not path.name.startswith("."):
+            problems.append(Problem(str(path), "", "file is not listed in the manifest's artifacts"))
+    if PROVENANCE_FILE not in listed:
+        problems.append(Problem(manifest_file, "/artifacts", f"{PROVENANCE_FILE} must be listed as an artifact"))
+    report = (record.provenance or {}).get("report_artifact") or {}
+    if report.get("path"):
+        if report["path"] not in listed:
+            problems.append(Problem(str(record.folder / PROVENANCE_FILE), "/report_artifact/path", f"report {report['path']!r} is not a listed artifact"))
+        elif (record.folder / report["path"]).is_file() and sha256_bytes((record.folder / report["path"]).read_bytes()) != report.get("sha256"):
+            problems.append(Problem(str(record.folder / PROVENANCE_FILE), "/report_artifact/sha256", "digest does not match the report file"))
+    return problems
+
+
+def validate_record(folder: Path) -> tuple[RecordFiles, list[Problem]]:
+    from generator.records.corrections import chain_problems  # corrections build on records
+
+    record = read_record(folder)
+    problems = list(record.problems)
+    manifest_file = str(folder / MANIFEST_FILE)
+    provenance_file = str(folder / PROVENANCE_FILE)
+    if record.manifest is not None:
+        problems += schema_problems(record.manifest, rules.MANIFEST_CONTRACT, manifest_file)
+        problems += _layout_problems(folder / MANIFEST_FILE, record.manifest)
+        problems += _rule_problems(manifest_file, record.manifest)
+        record_id = record.manifest.get("record_id")
+        if isinstance(record_id, str) and folder.name != record_folder_name(record_id):
+            problems.append(Problem(manifest_file, "/record_id", f"folder name {folder.name!r} must be {record_folder_name(record_id)!r} for record {record_id}"))
+        problems += _artifact_problems(record)
+    if record.provenance is not None:
+        problems += schema_problems(record.provenance, rules.PROVENANCE_CONTRACT, provenance_file)
+        problems += _layout_problems(folder / PROVENANCE_FILE, record.provenance)
+        if record.manifest is not None and record.provenance.get("record_id") != record.manifest.get("record_id"):
+            problems.append(Problem(provenance_file, "/record_id", f"must equal the manifest's record_id {record.manifest.get('record_id')!r}"))
+    for path, correction in record.corrections:
+        problems += schema_problems(correction, rules.CORRECTION_CONTRACT, str(path))
+        problems += _layout_problems(path, correction)
+    if record.manifest is not None:
+        problems += chain_problems(record)
+    return record, problems
+
+
+def validate_tree(path: Path) -> tuple[list[RecordFiles], list[Problem]]:
+    """Validate every record under ``path``; one bad record never hides the others."""
+    records, problems = [], []
+    for folder in record_folders(path):
+        record, found = validate_record(folder)
+        records.append(record)
+        problems += found
+    counts = Counter(r.record_id for r in records if r.record_id)
+    for record in records:
+        if counts.get(record.record_id, 0) > 1:
+            problems.append(Problem(str(record.folder / MANIFEST_FILE), "/record_id", f"record id {record.record_id} is used by {counts[record.record_id]} folders"))
+    return records, problems
