@@ -5,7 +5,6 @@ Errors the user can act on (``SovereignError``) become one clean message and a n
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -13,7 +12,23 @@ import click
 from generator.errors import SovereignError, ValidationFailed
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Turns the errors a user can act on into one clean message and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ValidationFailed as exc:
+            for problem in exc.problems:
+                click.echo(f"error: {problem}", err=True)
+            click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+            ctx.exit(exc.exit_code)
+        except SovereignError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sovereign-publish")
 def cli() -> None:
     """Publish machine-generated literature syntheses with machine-checkable provenance."""
@@ -90,20 +105,31 @@ def correct_command(record_id, update_type, reason, fields, values, by, records_
     click.echo(f"appended {path}")
 
 
+@cli.command("eval-verifier")
+@click.argument("data_dir", type=click.Path(path_type=Path))
+@click.option("--split", default="train", show_default=True, help="Reads claims_<split>.jsonl from DATA_DIR.")
+@click.option("--verifier", "verifiers", multiple=True, metavar="NAME", help="Verifier to measure (repeatable; default: all registered).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON instead of a table.")
+@click.option("--out", type=click.Path(path_type=Path), help="Also write the JSON result to this file (atomically).")
+def eval_verifier_command(data_dir: Path, split: str, verifiers: tuple[str, ...], as_json: bool, out: Path | None) -> None:
+    """Measure claim verifiers and BM25 retrieval on SciFact-format data.
+
+    \b
+    Example:
+      sovereign-publish eval-verifier data/scifact --verifier tfidf-cosine \\
+        --verifier claim-coverage --out generator/data/verifier_eval.json
+    """
+    from generator.evaluation.scifact import evaluate_scifact, format_table
+    from generator.fsio import atomic_write_json, dump_json
+
+    result = evaluate_scifact(data_dir, split, list(verifiers) or None)
+    if out is not None:
+        atomic_write_json(out, result.to_json())
+    if as_json:
+        click.echo(dump_json(result.to_json()), nl=False)
+    else:
+        click.echo(format_table(result))
+
+
 def main() -> None:
-    try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except ValidationFailed as exc:
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
-        click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
-        sys.exit(exc.exit_code)
-    except SovereignError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+    cli()
