@@ -287,5 +287,6 @@ def compose_record(s: Synthesis) -> dict[str, bytes]:
         "artifacts": [a.as_manifest() for a in sorted(artifacts, key=lambda a: a.path)],
         "origin": {"format": s.origin_format, "file": s.origin_file, "sha256": sha256_bytes(s.origin_bytes)},
     }
+    manifest["sha256"] = sha256_json(manifest)
     files[MANIFEST_FILE] = dump_json(manifest).encode("utf-8")
     return files

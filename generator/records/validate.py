@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from generator.digests import sha256_bytes
+from generator.digests import sha256_bytes, sha256_json
 from generator.errors import Problem
 from generator.fsio import dump_json
 from generator.records import rules
 from generator.records.compose import CORRECTIONS_DIR, MANIFEST_FILE, PROVENANCE_FILE, derive_record_id, record_folder_name
 from generator.records.schemas import schema_problems
 from generator.records.store import RecordFiles, read_record, record_folders
+
+
+def manifest_digest(manifest: dict) -> str:
+    return sha256_json({k: v for k, v in manifest.items() if k != "sha256"})
 
 
 def _layout_problems(path: Path, value: dict) -> list[Problem]:
@@ -85,6 +89,8 @@ def validate_record(folder: Path) -> tuple[RecordFiles, list[Problem]]:
         problems += schema_problems(record.manifest, rules.MANIFEST_CONTRACT, manifest_file)
         problems += _layout_problems(folder / MANIFEST_FILE, record.manifest)
         problems += _rule_problems(manifest_file, record.manifest)
+        if record.manifest.get("sha256") != manifest_digest(record.manifest):
+            problems.append(Problem(manifest_file, "/sha256", f"manifest digest does not match its content (expected {manifest_digest(record.manifest)}): it was edited after publication"))
         record_id = record.manifest.get("record_id")
         if isinstance(record_id, str) and folder.name != record_folder_name(record_id):
             problems.append(Problem(manifest_file, "/record_id", f"folder name {folder.name!r} must be {record_folder_name(record_id)!r} for record {record_id}"))
