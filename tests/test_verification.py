@@ -1,0 +1,218 @@
+"""Specification of the claim verifiers: the kernel's TF-IDF rule, claim coverage, and the registry."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from generator.errors import InputError
+from generator.pipeline.verification import (
+    CLAIM_COVERAGE_THRESHOLD,
+    VERIFIERS,
+    ClaimCoverageVerifier,
+    TfidfCosineVerifier,
+    Verification,
+    Verifier,
+    VerifierSettings,
+    calibrate_threshold,
+    make_verifier,
+)
+
+# Smooth IDF over two texts (the claim and one source): a word in both gets 1, a word in one 1 + ln(3/2).
+SHARED, OWN = 1.0, 1.0 + math.log(1.5)
+
+CLAIM = "Metformin lowers blood glucose in type 2 diabetes."
+# An abstract-length source that contains the claim word for word among 200 other words.
+LONG_SOURCE = "In this cohort study " + " ".join(f"term{i}" for i in range(200)) + ". " + CLAIM
+
+
+# --- the kernel's rule: TF-IDF cosine, word unigrams + bigrams, threshold 0.15 -----------------
+
+
+def test_kernel_rule_verifies_identical_text():
+    verdict = TfidfCosineVerifier().verify(CLAIM, [("s1", CLAIM)])
+    assert verdict.verified and verdict.best_source == "s1"
+    assert verdict.best_score == pytest.approx(1.0)
+
+
+def test_kernel_rule_rejects_unrelated_text():
+    verdict = TfidfCosineVerifier().verify(CLAIM, [("s1", "Quantum entanglement enables teleportation.")])
+    assert verdict == Verification(verified=False, best_source="s1", best_score=0.0)
+
+
+def test_kernel_rule_matches_the_hand_computed_cosine():
+    # "alpha beta" -> {alpha, beta, "alpha beta"}; "alpha gamma" -> {alpha, gamma, "alpha gamma"}.
+    # Only alpha is shared: cosine = SHARED^2 / (SHARED^2 + 2 * OWN^2).
+    expected = SHARED**2 / (SHARED**2 + 2 * OWN**2)
+    assert TfidfCosineVerifier().score("alpha beta", "alpha gamma") == pytest.approx(expected, abs=1e-12)
+    assert expected == pytest.approx(0.2020, abs=1e-4)
+    assert TfidfCosineVerifier().verify("alpha beta", [("s", "alpha gamma")]).verified
+
+
+def test_kernel_rule_one_shared_word_among_many_stays_below_threshold():
+    # 5 claim terms, 7 source terms, alpha shared: 1 / sqrt((1 + 4 OWN^2)(1 + 6 OWN^2)) ~ 0.093.
+    expected = 1 / math.sqrt((1 + 4 * OWN**2) * (1 + 6 * OWN**2))
+    verdict = TfidfCosineVerifier().verify("alpha beta gamma", [("s", "alpha delta epsilon zeta")])
+    assert verdict.best_score == pytest.approx(expected, abs=1e-12)
+    assert not verdict.verified
+
+
+def test_threshold_is_inclusive():
+    score = TfidfCosineVerifier().score("alpha beta", "alpha gamma")
+    at = TfidfCosineVerifier(threshold=score).verify("alpha beta", [("s", "alpha gamma")])
+    above = TfidfCosineVerifier(threshold=math.nextafter(score, 1.0)).verify("alpha beta", [("s", "alpha gamma")])
+    assert at.verified and not above.verified
+    assert at.best_score == above.best_score == score
+
+
+def test_kernel_rule_settings_are_recorded_exactly():
+    assert TfidfCosineVerifier().settings.as_provenance() == {
+        "method": "tfidf-cosine",
+        "ngram_range": [1, 2],
+        "analyzer": "word",
+        "threshold": 0.15,
+        "idf_fitted_on": "claim and source texts at hand",
+        "lowercase": True,
+        "norm": "l2",
+        "smooth_idf": True,
+        "sublinear_tf": False,
+        "source_unit": "whole text",
+        "stop_words": None,
+        "token_pattern": r"(?u)\b\w\w+\b",
+    }
+
+
+def test_kernel_rule_ignores_fit_and_is_deterministic():
+    verifier = TfidfCosineVerifier()
+    before = verifier.score("alpha beta", "alpha gamma")
+    verifier.fit(["alpha", "alpha beta", "gamma delta"])
+    assert verifier.score("alpha beta", "alpha gamma") == before
+    assert TfidfCosineVerifier().score("alpha beta", "alpha gamma") == before
+
+
+def test_kernel_rule_penalises_long_sources():
+    # The reason for a better verifier: every word of the claim is there, yet the cosine is low.
+    assert not TfidfCosineVerifier().verify(CLAIM, [("s", LONG_SOURCE)]).verified
+
+
+# --- verdicts over several sources ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("verifier", [TfidfCosineVerifier(), ClaimCoverageVerifier()], ids=lambda v: v.name)
+def test_best_source_is_reported_even_when_short_of_the_threshold(verifier):
+    sources = [("unrelated", "Quantum entanglement enables teleportation."), ("close", "Metformin was studied.")]
+    verdict = verifier.verify(CLAIM, sources)
+    assert verdict.best_source == "close" and 0 < verdict.best_score < verifier.settings.threshold
+    assert not verdict.verified
+
+
+@pytest.mark.parametrize("verifier", [TfidfCosineVerifier(), ClaimCoverageVerifier()], ids=lambda v: v.name)
+def test_ties_go_to_the_earlier_source_and_no_sources_means_unverified(verifier):
+    assert verifier.verify(CLAIM, [("a", CLAIM), ("b", CLAIM)]).best_source == "a"
+    assert verifier.verify(CLAIM, []) == Verification(verified=False, best_source=None, best_score=0.0)
+
+
+@pytest.mark.parametrize("verifier", [TfidfCosineVerifier(), ClaimCoverageVerifier()], ids=lambda v: v.name)
+def test_texts_without_words_score_zero(verifier):
+    assert verifier.score("", "") == 0.0
+    assert verifier.verify("...", [("s", "!!")]).best_score == 0.0
+
+
+# --- claim coverage ------------------------------------------------------------------------------
+
+
+def test_coverage_is_the_idf_weighted_share_of_claim_words_found():
+    verifier = ClaimCoverageVerifier().fit(["alpha beta", "alpha gamma", "delta"])  # n = 3
+    idf_alpha, idf_beta = math.log(4 / 3) + 1, math.log(4 / 2) + 1  # df 2 and 1
+    assert verifier.score("alpha beta", "alpha") == pytest.approx(idf_alpha / (idf_alpha + idf_beta))
+    assert verifier.score("alpha beta", "beta and alpha") == 1.0
+    assert verifier.score("alpha beta", "gamma delta") == 0.0
+
+
+def test_coverage_gives_words_unseen_in_the_background_the_highest_weight():
+    verifier = ClaimCoverageVerifier().fit(["alpha beta", "alpha gamma", "delta"])
+    idf_alpha, idf_unseen = math.log(4 / 3) + 1, math.log(4) + 1
+    assert verifier.score("alpha omega", "alpha") == pytest.approx(idf_alpha / (idf_alpha + idf_unseen))
+
+
+def test_coverage_ignores_stop_words_and_case_and_keeps_hyphenated_terms():
+    verifier = ClaimCoverageVerifier()
+    assert verifier.score("The effect of 4-PBA", "4-pba effect") == 1.0
+    assert verifier.score("4-PBA effect", "PBA effect") < 1.0
+
+
+def test_coverage_verifies_a_long_source_that_contains_the_claim():
+    verdict = ClaimCoverageVerifier().fit([LONG_SOURCE, "An unrelated abstract."]).verify(CLAIM, [("s", LONG_SOURCE)])
+    assert verdict.verified and verdict.best_score == 1.0
+
+
+def test_coverage_threshold_boundary_is_inclusive():
+    verifier = ClaimCoverageVerifier().fit(["alpha beta", "alpha gamma", "delta"])
+    score = verifier.score("alpha beta", "alpha")
+    assert ClaimCoverageVerifier(threshold=score).fit(["alpha beta", "alpha gamma", "delta"]).verify(
+        "alpha beta", [("s", "alpha")]
+    ).verified
+    assert not ClaimCoverageVerifier(threshold=math.nextafter(score, 1.0)).fit(
+        ["alpha beta", "alpha gamma", "delta"]
+    ).verify("alpha beta", [("s", "alpha")]).verified
+
+
+def test_coverage_settings_record_the_calibrated_threshold_and_where_idf_came_from():
+    unfitted = ClaimCoverageVerifier().settings.as_provenance()
+    fitted = ClaimCoverageVerifier().fit(["a text", "another text"]).settings.as_provenance()
+    assert unfitted["threshold"] == fitted["threshold"] == CLAIM_COVERAGE_THRESHOLD
+    assert unfitted["idf_fitted_on"] == "claim and source texts at hand"
+    assert fitted["idf_fitted_on"] == "background corpus of 2 texts"
+    assert {key: fitted[key] for key in ("method", "ngram_range", "analyzer")} == {
+        "method": "claim-coverage",
+        "ngram_range": [1, 1],
+        "analyzer": "word",
+    }
+    assert fitted["stop_words"] == "sklearn english" and "threshold_calibration" in fitted
+
+
+def test_settings_params_cannot_shadow_the_named_settings():
+    with pytest.raises(ValueError):
+        VerifierSettings(method="m", ngram_range=(1, 1), threshold=0.5, params=(("threshold", 0.1),))
+
+
+# --- threshold calibration -----------------------------------------------------------------------
+
+
+def test_calibration_puts_the_threshold_midway_below_the_best_f1_score():
+    calibration = calibrate_threshold([0.1, 0.2, 0.3, 0.4], [False, False, True, True])
+    assert calibration.threshold == 0.25
+    assert (calibration.precision, calibration.recall, calibration.f1) == (1.0, 1.0, 1.0)
+
+
+def test_calibration_prefers_the_stricter_threshold_on_equal_f1():
+    # Threshold 0.1 -> P 1/2, R 1, F1 2/3; threshold 0.4 -> P 1, R 1/2, F1 2/3: the stricter wins.
+    calibration = calibrate_threshold([0.1, 0.2, 0.3, 0.4], [True, False, False, True])
+    assert calibration.threshold == 0.35 and calibration.f1 == pytest.approx(2 / 3)
+
+
+def test_calibration_needs_a_positive_example():
+    with pytest.raises(InputError):
+        calibrate_threshold([0.1, 0.2], [False, False])
+
+
+# --- registry ------------------------------------------------------------------------------------
+
+
+def test_registry_names_both_verifiers_and_builds_them_by_name():
+    assert set(VERIFIERS) == {"tfidf-cosine", "claim-coverage"}
+    for name in VERIFIERS:
+        verifier = make_verifier(name)
+        assert isinstance(verifier, Verifier) and verifier.name == name
+    assert make_verifier("tfidf-cosine", threshold=0.3).settings.threshold == 0.3
+
+
+def test_unknown_verifier_name_lists_the_known_ones():
+    with pytest.raises(InputError, match="unknown verifier 'bert'.*claim-coverage, tfidf-cosine"):
+        make_verifier("bert")
+
+
+def test_unknown_setting_is_an_input_error():
+    with pytest.raises(InputError, match="claim-coverage"):
+        make_verifier("claim-coverage", ngram_range=(1, 3))
