@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from conftest import REPO, SEEDS
 from generator.cli import cli
 from generator.errors import InputError
-from generator.records.compose import record_folder_name
 from generator.records.importer import import_files, parse_file
 from generator.records.validate import validate_tree
 

@@ -7,20 +7,16 @@ rate limits, server errors) and with models that wrap JSON in a Markdown fence o
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import time
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 
 import httpx
 
 from generator.errors import SovereignError
+from generator.pipeline.retry import RetriesExhausted, Retryable, RetryPolicy, post_once, with_retries
 
-logger = logging.getLogger(__name__)
-
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _FENCE = re.compile(r"^```[A-Za-z0-9_-]*\s*\n?(?P<body>.*?)\n?\s*```$", re.DOTALL)
 
 
@@ -31,20 +27,6 @@ class ChatError(SovereignError):
 
 class _Unusable(Exception):
     """An answer that arrived but is not one JSON object (retried like a transport failure)."""
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds (a number or an HTTP date); None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
 
 
 def parse_json_object(content: str | None) -> dict:
@@ -89,9 +71,7 @@ class ChatClient:
         self.model = model
         self.api_key_env = api_key_env
         self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
+        self.retry = RetryPolicy(max_retries=max_retries, backoff_base=backoff_base, backoff_max=backoff_max)
         self._client = client if client is not None else httpx.Client(timeout=timeout)
         self._owns_client = client is None
         self._sleep = sleep
@@ -121,33 +101,18 @@ class ChatClient:
             "temperature": temperature,
             "response_format": {"type": "json_object"},
         }
-        attempts = self.max_retries + 1
-        for attempt in range(1, attempts + 1):
-            retry_after = None
+        def attempt_once() -> dict:
+            response = post_once(self._client, self.url, body, self._headers(), self.timeout, self._raise_fatal)
             try:
-                response = self._client.post(self.url, json=body, headers=self._headers(), timeout=self.timeout)
-            except httpx.TimeoutException:
-                problem = f"no answer within {self.timeout:g} s"
-            except httpx.TransportError as exc:
-                problem = f"connection failed ({type(exc).__name__})"
-            else:
-                if response.status_code < 400:
-                    try:
-                        return parse_json_object(self._content(response))
-                    except _Unusable as exc:
-                        problem = str(exc)
-                else:
-                    self._raise_unless_retryable(response)
-                    problem = f"HTTP {response.status_code}"
-                    retry_after = _retry_after(response.headers.get("Retry-After"))
-            if attempt < attempts:
-                pause = retry_after if retry_after is not None else self.backoff_base * 2 ** (attempt - 1)
-                pause = min(pause, self.backoff_max)
-                logger.info("chat request to %s failed (%s, attempt %d of %d); retrying in %.1f s",
-                            self.model, problem, attempt, attempts, pause)
-                self._sleep(pause)
-        raise ChatError(f"model {self.model} at {self.url} gave no usable JSON answer: {problem} "
-                        f"(after {attempts} attempts)")
+                return parse_json_object(self._content(response))
+            except _Unusable as exc:
+                raise Retryable(str(exc)) from None
+
+        try:
+            return with_retries(attempt_once, self.retry, sleep=self._sleep, what=f"chat request to {self.model}")
+        except RetriesExhausted as exc:
+            raise ChatError(f"model {self.model} at {self.url} gave no usable JSON answer: {exc.problem} "
+                            f"(after {exc.attempts} attempts)") from None
 
     def _headers(self) -> dict[str, str]:
         key = os.environ.get(self.api_key_env, "").strip()
@@ -162,10 +127,8 @@ class ChatClient:
         except (ValueError, KeyError, IndexError, TypeError):
             raise _Unusable("the response is not a chat completion (no choices[0].message.content)") from None
 
-    def _raise_unless_retryable(self, response: httpx.Response) -> None:
+    def _raise_fatal(self, response: httpx.Response) -> None:
         status = response.status_code
-        if status in RETRY_STATUSES:
-            return
         if status in (401, 403):
             raise ChatError(f"{self.url} rejected the API key from {self.api_key_env} (HTTP {status}); "
                             f"check the key and that it may use model {self.model}")

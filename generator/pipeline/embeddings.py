@@ -6,12 +6,10 @@ same vectors on every machine; the NIM backend is for better recall when a key i
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from email.utils import parsedate_to_datetime
 from typing import Literal, Protocol
 
 import httpx
@@ -19,14 +17,12 @@ import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from generator.errors import InputError, SovereignError
-
-logger = logging.getLogger(__name__)
+from generator.pipeline.retry import RetriesExhausted, RetryPolicy, post_once, with_retries
 
 InputType = Literal["query", "passage"]
 INPUT_TYPES = ("query", "passage")
 NIM_BASE_URL = "https://integrate.api.nvidia.com/v1"
 NIM_MODEL = "nvidia/nv-embedqa-e5-v5"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class EmbeddingError(SovereignError):
@@ -45,20 +41,6 @@ class EmbeddingBackend(Protocol):
 def _check_input_type(input_type: str) -> None:
     if input_type not in INPUT_TYPES:
         raise InputError(f"input_type must be 'query' or 'passage', not {input_type!r}")
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds (a number or an HTTP date); None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
 
 
 class HashingEmbeddings:
@@ -110,10 +92,8 @@ class NimEmbeddings:
         self.dimension = dimension
         self.api_key_env = api_key_env
         self.timeout = timeout
-        self.max_retries = max_retries
         self.batch_size = batch_size
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
+        self.retry = RetryPolicy(max_retries=max_retries, backoff_base=backoff_base, backoff_max=backoff_max)
         self._client = client if client is not None else httpx.Client(timeout=timeout)
         self._owns_client = client is None
         self._sleep = sleep
@@ -174,37 +154,19 @@ class NimEmbeddings:
         return vectors
 
     def _post(self, body: dict) -> httpx.Response:
-        attempts = self.max_retries + 1
-        for attempt in range(1, attempts + 1):
+        def attempt_once() -> httpx.Response:
             headers = {"Authorization": f"Bearer {self._api_key()}", "Accept": "application/json"}
-            retry_after = None
-            try:
-                response = self._client.post(self.url, json=body, headers=headers, timeout=self.timeout)
-            except httpx.TimeoutException:
-                status, problem = None, f"no answer within {self.timeout:g} s"
-            except httpx.TransportError as exc:
-                status, problem = None, f"connection failed ({type(exc).__name__})"
-            else:
-                status = response.status_code
-                if status < 400:
-                    return response
-                self._raise_unless_retryable(response)
-                problem = f"HTTP {status}"
-                retry_after = _retry_after(response.headers.get("Retry-After"))
-            if attempt < attempts:
-                pause = retry_after if retry_after is not None else self.backoff_base * 2 ** (attempt - 1)
-                pause = min(pause, self.backoff_max)
-                logger.info("embedding request failed (%s, attempt %d of %d); retrying in %.1f s",
-                            problem, attempt, attempts, pause)
-                self._sleep(pause)
-        raise EmbeddingError(
-            f"embedding request to {self.url} (model {self.model}) failed: {problem} after {attempts} attempts"
-        )
+            return post_once(self._client, self.url, body, headers, self.timeout, self._raise_fatal)
 
-    def _raise_unless_retryable(self, response: httpx.Response) -> None:
+        try:
+            return with_retries(attempt_once, self.retry, sleep=self._sleep, what="embedding request")
+        except RetriesExhausted as exc:
+            raise EmbeddingError(
+                f"embedding request to {self.url} (model {self.model}) failed: {exc.problem} after {exc.attempts} attempts"
+            ) from None
+
+    def _raise_fatal(self, response: httpx.Response) -> None:
         status = response.status_code
-        if status in RETRY_STATUSES:
-            return
         if status == 410:
             raise EmbeddingError(
                 f"the embedding model {self.model} is retired: {self.url} answered HTTP 410 Gone. Choose a "

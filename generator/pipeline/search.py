@@ -14,8 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -28,12 +26,12 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from generator.corpus import Corpus, Paper, shipped_corpus, split_arxiv_id
 from generator.errors import InputError, SovereignError
 from generator.pipeline.ranking import BM25Index
+from generator.pipeline.retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
 ARXIV_API_URL = "https://export.arxiv.org/api/query"
 DEFAULT_CACHE_PATH = Path(".cache/arxiv")
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class SearchError(SovereignError):
@@ -81,37 +79,6 @@ class CorpusSearch:
 
 # ---------------------------------------------------------------------------------------------------
 # Live: arXiv API through one polite, cached, thread-safe session
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often to retry a failed request and how long to wait; ``sleep`` is injectable for tests."""
-
-    max_retries: int = 4
-    backoff_base: float = 3.0  # seconds before the first retry; doubles each time
-    backoff_max: float = 60.0
-    retry_after_max: float = 300.0  # never wait longer than this, whatever Retry-After says
-
-    def pause(self, attempt: int, retry_after: float | None = None) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), self.retry_after_max)
-        return min(self.backoff_base * 2 ** (attempt - 1), self.backoff_max)
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds (it may be a number of seconds or an HTTP date); None if absent or garbled."""
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
 
 
 class PoliteAdapter(HTTPAdapter):

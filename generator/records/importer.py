@@ -182,7 +182,7 @@ def parse_kernel_draft(text: str, file: str, corpus: Corpus) -> Synthesis:
     results_line = _one(sections["3 Results"], "3 Results", file)
     results = _RESULTS.search(" ".join(l.text.strip() for l in sections["3 Results"]))
     if not results:
-        raise ParseError(file, results_line.number, f"results must read like 'N papers retrieved. N claims extracted, N verified. "
+        raise ParseError(file, results_line.number, "results must read like 'N papers retrieved. N claims extracted, N verified. "
                                                      "Tribunal: X/10 → VERDICT (revision_round=N). Policy: DECISION.'")
     score = float(results["score"])
     if not 0 <= score <= 10:
@@ -274,7 +274,7 @@ def parse_public_record_page(text: str, file: str, corpus: Corpus) -> Synthesis:
     if len(preamble) < 1 or not re.fullmatch(r"SRCH:[0-9A-F]{8}", preamble[0].text.strip()):
         raise ParseError(file, preamble[0].number if preamble else 1, "a public record page starts with its id 'SRCH:' + 8 upper-case hex digits")
     record_id = preamble[0].text.strip()
-    question_line = _one(sections["Research Question"], "Research Question", file, headings["Research Question"].number)
+    _one(sections["Research Question"], "Research Question", file, headings["Research Question"].number)
     question = " ".join(l.text.strip() for l in sections["Research Question"])
     abstract_line = _one(sections["Abstract"], "Abstract", file, headings["Abstract"].number)
     abstract = " ".join(l.text.strip() for l in sections["Abstract"])
