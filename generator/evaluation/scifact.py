@@ -150,11 +150,11 @@ def _parse_claim(obj: dict[str, Any], where: str, corpus: dict[str, Document]) -
     text = _field(obj, "claim", str, where)
     cited = tuple(_doc_id(value, where) for value in _field(obj, "cited_doc_ids", list, where))
     evidence: dict[str, str] = {}
-    for raw_id, annotations in _field(obj, "evidence", dict, where).items():
+    for raw_id, rationales in _field(obj, "evidence", dict, where).items():
         doc_id = _doc_id(raw_id, where)
-        if not isinstance(annotations, list) or not annotations:
+        if not isinstance(rationales, list) or not rationales:
             raise InputError(f"{where}: evidence for document {doc_id} must be a non-empty list")
-        labels = {item.get("label") if isinstance(item, dict) else None for item in annotations}
+        labels = {item.get("label") if isinstance(item, dict) else None for item in rationales}
         if len(labels) != 1 or not labels <= set(LABELS):
             raise InputError(f"{where}: evidence for document {doc_id} must have one label, SUPPORT or CONTRADICT; got {sorted(map(str, labels))}")
         evidence[doc_id] = labels.pop()
