@@ -1,0 +1,128 @@
+"""The one place untrusted text is made safe for the site: Markdown, HTML, YAML front matter, JSON-LD, XML.
+
+Everything a record holds (titles, abstracts, research questions, model output, correction reasons,
+names) is data, never markup. Every generated page passes such text through exactly one of these
+functions, chosen by where the text lands:
+
+``md_inline``   a Markdown paragraph, heading, list item, admonition body or table cell
+``md_blocks``   several paragraphs (blank-line separated in the source text)
+``html``        raw HTML we write ourselves (attribute values, element text)
+``front_matter_title``  the ``title:`` of a page's YAML front matter (MkDocs puts it in ``<title>``)
+``json_for_script``     JSON inside ``<script type="application/ld+json">``
+``xml_text``    text handed to feedgen/lxml (which does the XML escaping but refuses control characters)
+
+Markdown rule: first backslash-escape every character Python-Markdown (with the ``tables``
+extension) treats as syntax and accepts a backslash before, then HTML-escape with
+``markupsafe.escape`` so ``<``, ``>``, ``&`` and quotes become entities, then turn ``~`` (a fence
+character that cannot be backslash-escaped) into the character reference ``&#126;``. Whitespace runs (newlines included) collapse to one
+space, so a value can never start a block (heading, list, code block, fence, setext underline,
+admonition) on a line of its own. Control characters are replaced by U+FFFD: Python-Markdown uses
+``\\x02``/``\\x03`` to mark stashed raw HTML, and a value containing them could otherwise pull a
+stashed block into the page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from markupsafe import escape as _markupsafe_escape
+
+# Python-Markdown's ESCAPED_CHARS plus "|" (added by the tables extension). A backslash before any
+# other character stays visible, so only these are backslash-escaped.
+_MD_ESCAPABLE = frozenset("\\`*_{}[]()#+-.!|")  # ">" is left to the HTML escape (&gt;)
+# C0 controls except tab/newline/carriage return, DEL and C1 controls; includes Python-Markdown's
+# placeholder markers \x02 and \x03.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Characters XML 1.0 forbids (lxml raises on them), beyond the C0 controls above.
+_XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def clean(text: Any) -> str:
+    """``str(text)`` with control characters replaced by U+FFFD (None becomes the empty string)."""
+    if text is None:
+        return ""
+    return _CONTROL.sub("\ufffd", str(text))
+
+
+def html(text: Any) -> str:
+    """Text for raw HTML we write ourselves: element content or a double-quoted attribute value."""
+    return str(_markupsafe_escape(clean(text)))
+
+
+def _backslash(text: str) -> str:
+    return "".join("\\" + ch if ch in _MD_ESCAPABLE else ch for ch in text)
+
+
+def md_inline(text: Any) -> str:
+    """One line of Markdown that renders as exactly ``text`` (whitespace collapsed), never as markup.
+
+    Safe in paragraphs, headings, list items, admonition bodies and table cells (``|`` is escaped).
+    """
+    collapsed = " ".join(clean(text).split())
+    return html(_backslash(collapsed)).replace("~", "&#126;")
+
+
+def md_blocks(text: Any, indent: str = "") -> str:
+    """Paragraphs of ``text`` (split at blank lines), each rendered as plain text, each line indented.
+
+    Use ``indent="    "`` for the body of an admonition.
+    """
+    paragraphs = [md_inline(p) for p in _BLANK_LINE.split(clean(text).replace("\r\n", "\n").replace("\r", "\n"))]
+    return "\n\n".join(indent + p for p in paragraphs if p)
+
+
+def md_code(text: Any) -> str:
+    """Short machine values (ids, digests, JSON pointers) shown in a code style, still fully escaped.
+
+    Rendered as ``<code>`` raw HTML around escaped text instead of a backtick span, because a value
+    containing backticks or ``|`` could end a code span or a table cell.
+    """
+    return f"<code>{md_inline(text)}</code>"
+
+
+_SAFE_URL = re.compile(r"https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~%/+:@!$,;=-]*)?(#[A-Za-z0-9_-]*)?")
+_RELATIVE_URL = re.compile(r"[A-Za-z0-9._/-]+(#[A-Za-z0-9_-]*)?")
+
+
+def md_link(text: Any, url: str) -> str:
+    """A Markdown link whose text is escaped; ``url`` must be a plain https URL or a relative path we built.
+
+    Anything else (``javascript:``, spaces, parentheses, quotes) is refused, and the link text is
+    shown without a link, so an untrusted value can never choose where a link goes.
+    """
+    if _SAFE_URL.fullmatch(url) or _RELATIVE_URL.fullmatch(url):
+        return f"[{md_inline(text)}]({url})"
+    return md_inline(text)
+
+
+def front_matter_title(text: Any) -> str:
+    """A YAML front-matter line setting the page title.
+
+    MkDocs Material writes ``page.meta.title`` into ``<title>`` and the header *without* escaping,
+    while it would run ``striptags`` (which unescapes entities) on a title taken from the H1. So the
+    title is HTML-escaped here, once, and quoted as a JSON string (a valid YAML double-quoted scalar).
+    """
+    return "title: " + json.dumps(html(" ".join(clean(text).split())), ensure_ascii=True)
+
+
+_SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def json_for_script(value: Any) -> str:
+    """JSON for a ``<script type="application/ld+json">`` block, on one line.
+
+    ``<``, ``>`` and ``&`` become ``\\u003c``, ``\\u003e``, ``\\u0026`` so no string can close the
+    script element or open a comment; the JSON value read back is unchanged.
+    """
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return "".join(_SCRIPT_UNSAFE.get(ch, ch) for ch in text)
+
+
+def xml_text(text: Any) -> str:
+    """Text lxml accepts (forbidden XML characters replaced); lxml itself escapes ``<``, ``&``."""
+    if text is None:
+        return ""
+    return _XML_FORBIDDEN.sub("\ufffd", str(text))
