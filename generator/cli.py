@@ -131,5 +131,64 @@ def eval_verifier_command(data_dir: Path, split: str, verifiers: tuple[str, ...]
         click.echo(format_table(result))
 
 
+@cli.command("build")
+@RECORDS_OPTION
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("site"), show_default=True,
+              help="Folder the site is built into (replaced as a whole, only when the build succeeds).")
+@click.option("--work", "work_dir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
+              help="Scratch folder for the generated Markdown (build/docs).")
+def build_command(records_dir: Path, out_dir: Path, work_dir: Path) -> None:
+    """Validate the records and build the static site (MkDocs Material) with its JSON mirror, feed and checkpoint.
+
+    \b
+    Example:
+      sovereign-publish build
+      sovereign-publish build --records records/ --out site/
+    """
+    from generator.website.build import build_site
+
+    result = build_site(records_dir, out_dir, work_dir=work_dir)
+    timings = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.timings.items())
+    click.echo(f"built {result.out_dir}: {result.records} record(s), {result.corrections} correction(s); "
+               f"checkpoint tree_size {result.tree_size} root {result.root} ({timings})")
+
+
+@cli.command("serve")
+@RECORDS_OPTION
+@click.option("--work", "work_dir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
+              help="Scratch folder for the generated Markdown (build/docs).")
+@click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, help="Address to serve the preview on.")
+def serve_command(records_dir: Path, work_dir: Path, dev_addr: str) -> None:
+    """Live preview of the site; rebuilds when a record or a hand-written page changes.
+
+    \b
+    Example:
+      sovereign-publish serve --dev-addr 127.0.0.1:8000
+    """
+    from generator.website.build import serve
+
+    serve(records_dir, work_dir=work_dir, dev_addr=dev_addr)
+
+
+@cli.command("verify")
+@click.argument("site_dir", type=click.Path(path_type=Path), default=Path("site"))
+def verify_command(site_dir: Path) -> None:
+    """Recompute the checkpoint of a built site from its mirrored JSON; check the root and every inclusion proof.
+
+    \b
+    Example:
+      sovereign-publish verify site/
+    """
+    from generator.errors import InputError
+    from generator.transparency.checkpoint import verify_site
+
+    if not Path(site_dir).is_dir():
+        raise InputError(f"{site_dir}: no such site folder")
+    checked, problems = verify_site(site_dir)
+    if problems:
+        raise ValidationFailed(problems)
+    click.echo(f"{checked} checkpoint entries verified against {Path(site_dir) / 'checkpoint.json'}.")
+
+
 def main() -> None:
     cli()

@@ -1,0 +1,1 @@
+"""The public website: record pages, index, quality guide, JSON mirror, feed and checkpoint, built with MkDocs Material."""

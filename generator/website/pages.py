@@ -1,0 +1,515 @@
+"""The Markdown of the generated pages: one per record, the records index, the quality guide, the schemas page.
+
+Plain Markdown (tables, admonitions, a little raw HTML we write ourselves) so the pages survive a move
+to another static-site generator. Every value that comes from a record goes through
+``generator.website.escape``; the labels, explanatory sentences and links are ours.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.records import corrections as corr
+from generator.records import rules
+from generator.records.compose import record_folder_name
+from generator.records.corrections import FoldedRecord
+from generator.website.escape import front_matter_title, md_blocks, md_code, md_inline, md_link, json_for_script
+
+SITE_URL = "https://sovereign-publish.github.io/registry/"
+QUALITY_GUIDE_PAGE = "quality-guide.md"
+SCHEMAS_PAGE = "schemas.md"
+RECORDS_DIR = "records"
+FEED_FILE = "corrections.xml"
+CHECKPOINT_FILE = "checkpoint.json"
+INDEX_JSON = "index.json"
+FOLDED_FILE = "folded.json"
+PROOFS_FILE = "proofs.json"
+
+# The explanatory sentences under each table of a public record page (examples/seeds/004_*.txt).
+VERIFICATION_NOTE = ("Descriptive public verification status only; aggregate claim counts are public, "
+                     "but individual claim records are not exposed here.")
+TIER_NOTE = "Descriptive public triage only; this tier does not alter current publication or DOI behavior."
+DIMENSIONS_NOTE = "Automated triage signals derived from public fields; not human peer review or independent validation."
+CORRECTIONS_NOTE = "Public corrections are additive records. Current status does not claim the synthesis is error-free."
+
+# How each non-CURRENT status is announced at the top of the page: admonition kind and title verb.
+BANNERS = {
+    corr.RETRACTED: ("danger", "Retracted on {date}", "This synthesis has been retracted and should not be relied on. It stays online, marked, so that citations to it still resolve."),
+    corr.WITHDRAWN: ("danger", "Withdrawn on {date}", "The publisher withdrew this synthesis. It stays online, marked."),
+    corr.REMOVED: ("danger", "Removed on {date}", "Content of this record was removed for legal reasons; the record and its correction log stay."),
+    corr.UNDER_CONCERN: ("warning", "Expression of concern since {date}", "Readers are warned while a problem with this synthesis is investigated."),
+    corr.SUPERSEDED: ("warning", "Superseded on {date}", "A newer record replaces this one."),
+    corr.CORRECTED: ("info", "Corrected (latest correction on {date})", "Values on this page include the corrections listed in the correction log below."),
+}
+
+_ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})")
+_VERSION = re.compile(r"v\d+")
+
+
+def arxiv_url(arxiv_id: str | None, version: str | None) -> str | None:
+    """The arxiv.org abstract URL for a validated id and version, else None (never an untrusted URL)."""
+    if not arxiv_id or not _ARXIV_ID.fullmatch(arxiv_id) or (version and not _VERSION.fullmatch(version)):
+        return None
+    return f"https://arxiv.org/abs/{arxiv_id}{version or ''}"
+
+
+def _or(value, missing: str = "Not recorded") -> str:
+    return missing if value is None or value == "" or value == [] else value
+
+
+def _date(stamp: str | None) -> str:
+    return (stamp or "")[:10]
+
+
+@dataclass
+class RecordView:
+    """One record as the site shows it: the files as published plus the folded (corrected) view."""
+
+    folder_name: str  # SRCH-XXXXXXXX
+    manifest: dict
+    provenance: dict
+    corrections: list[dict]
+    folded: FoldedRecord
+
+    @property
+    def record_id(self) -> str:
+        return self.manifest["record_id"]
+
+    @property
+    def values(self) -> dict:
+        return self.folded.values
+
+    @property
+    def page_path(self) -> str:
+        """The page, relative to the docs root."""
+        return f"{RECORDS_DIR}/{self.folder_name}.md"
+
+    @property
+    def url(self) -> str:
+        return f"{SITE_URL}{RECORDS_DIR}/{self.folder_name}/"
+
+    @property
+    def latest_at(self) -> str:
+        return self.corrections[-1]["at"] if self.corrections else self.manifest["dates"]["recorded"]
+
+
+def record_view(manifest: dict, provenance: dict, corrections: list[dict]) -> RecordView:
+    return RecordView(record_folder_name(manifest["record_id"]), manifest, provenance, corrections,
+                      corr.fold(manifest, corrections))
+
+
+def _table(rows: list[tuple[str, str]], header: tuple[str, str] = ("Field", "Value")) -> str:
+    """A two-column table; cells must already be escaped Markdown."""
+    lines = [f"| {header[0]} | {header[1]} |", "|---|---|"]
+    lines += [f"| {label} | {value} |" for label, value in rows]
+    return "\n".join(lines)
+
+
+def _level(value: dict) -> str:
+    return md_inline(f"{value.get('level')}, {value.get('label')}")
+
+
+def _json_value(value) -> str:
+    return md_inline(json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+def banner(view: RecordView) -> str:
+    """The admonition at the top of a record whose status is not CURRENT ('' when it is CURRENT)."""
+    status = view.folded.status
+    if status == corr.CURRENT or status not in BANNERS:
+        return ""
+    kind, title, meaning = BANNERS[status]
+    if status == corr.CORRECTED:
+        latest = next(e for e in reversed(view.corrections) if e["status_after"] == corr.CORRECTED)
+        date, reason = _date(latest["at"]), latest["reason"]
+    else:
+        date, reason = _date(view.folded.status_changed_at), view.folded.status_reason
+    # The title holds only our words and a date; the reason is escaped text in the body.
+    return (f'!!! {kind} "{title.format(date=md_inline(date))}"\n\n'
+            f"    **Status: {status}.** {meaning}\n\n"
+            f"    **Reason:** {md_inline(reason)}\n")
+
+
+def json_ld(view: RecordView) -> dict:
+    """schema.org ScholarlyArticle for the record (kept small: no full correction values)."""
+    values = view.values
+    target = values.get("target_paper", {})
+    data = {
+        "@context": "https://schema.org",
+        "@type": "ScholarlyArticle",
+        "identifier": view.record_id,
+        "name": values.get("title"),
+        "abstract": target.get("abstract"),
+        "url": view.url,
+        "about": {
+            "@type": "ScholarlyArticle",
+            "identifier": f"arXiv:{target.get('arxiv_id')}{target.get('version') or ''}",
+            "name": target.get("title"),
+            "url": arxiv_url(target.get("arxiv_id"), target.get("version")),
+        },
+        "publisher": {"@type": "Organization", "name": values.get("publisher")},
+        "datePublished": view.manifest["dates"]["recorded"],
+        "creativeWorkStatus": view.folded.status,
+        "isBasedOn": f"{view.url}manifest.json",
+    }
+    if view.corrections:
+        data["dateModified"] = view.corrections[-1]["at"]
+        data["correction"] = [
+            {"@type": "CorrectionComment", "name": f"{entry['sequence']:04d} {entry['type']}",
+             "text": entry["reason"], "datePublished": entry["at"],
+             "url": f"{view.url}corrections/{entry['sequence']:04d}.json"}
+            for entry in view.corrections
+        ]
+    return data
+
+
+def record_page(view: RecordView) -> str:
+    """The Markdown page of one record: the sections of a public record page (seed 004), in its order."""
+    values, prov, folded = view.values, view.provenance, view.folded
+    base = view.folder_name  # mirror folder, relative to this page
+    target = values.get("target_paper", {})
+    verification = values.get("verification", {})
+    tier = values.get("quality_tier", {})
+    dims = values.get("quality_dimensions", {})
+    review = values.get("review", {})
+    policy = values.get("policy", {})
+    report = prov.get("report_artifact") or {}
+    external = prov.get("external_record") or {}
+    out: list[str] = ["---", front_matter_title(values.get("title")), "---", ""]
+    out.append(f"# {md_inline(values.get('title'))}\n")
+    if banner_text := banner(view):
+        out.append(banner_text)
+
+    target_url = arxiv_url(target.get("arxiv_id"), target.get("version"))
+    target_label = f"arXiv:{target.get('arxiv_id')}{target.get('version') or ''}"
+    out.append(_table([
+        ("Record", md_code(view.record_id)),
+        ("Target paper", f"{md_inline(target.get('title'))} ({md_link(target_label, target_url) if target_url else md_inline(target_label)})"),
+        ("Authors", md_inline(", ".join(target.get("authors") or []) or "Not recorded")),
+        ("Recorded", md_inline(view.manifest["dates"]["recorded"])),
+        ("Drafted", md_inline(_or(view.manifest["dates"].get("drafted")))),
+    ]) + "\n")
+
+    out.append("## Abstract\n")
+    out.append(md_blocks(target.get("abstract") or "No abstract recorded.") + "\n")
+    out.append("*The abstract of the target paper, as given by its arXiv record.*\n")
+
+    out.append("## Research Question\n")
+    out.append(md_blocks(values.get("research_question")) + "\n")
+
+    out.append("## Verification Level\n")
+    out.append(_table([
+        ("Paper level", _level(verification)),
+        ("Source-grounded claims", md_inline(verification.get("source_grounded_claims"))),
+        ("Claim record source", md_inline(verification.get("claim_record_source"))),
+    ]) + "\n")
+    out.append(f"*{VERIFICATION_NOTE}*\n")
+
+    out.append("## Quality Tier\n")
+    out.append(_table([("Tier", md_inline(tier.get("tier"))), ("Basis", md_inline(tier.get("basis")))]) + "\n")
+    out.append(f"*{TIER_NOTE}*\n")
+
+    out.append("## Quality Dimensions\n")
+    lines = ["| Dimension | Rating | Basis |", "|---|---|---|"]
+    for rule in rules.DIMENSIONS:
+        dim = dims.get(rule.key) or {}
+        lines.append(f"| {rule.label} | {md_inline(dim.get('rating'))} | {md_inline(dim.get('basis'))} |")
+    out.append("\n".join(lines) + "\n")
+    out.append(f"*{DIMENSIONS_NOTE}*\n")
+
+    out.append("## Correction Record\n")
+    out.append(_table([
+        ("Status", f"**{md_inline(folded.status)}**"),
+        ("Correction count", str(folded.correction_count)),
+        ("Manifest contract", md_inline(values.get("contract"))),
+        ("Correction contract", md_inline((values.get("contracts") or {}).get("correction"))),
+    ]) + "\n")
+    out.append(f"*{CORRECTIONS_NOTE}*\n")
+
+    report_cell = md_inline(report.get("availability"))
+    if report.get("path"):
+        report_cell += f" ({md_link(report['path'], base + '/' + report['path'])})"
+    if report.get("note"):
+        report_cell += " " + md_inline(report["note"])
+    external_cell = md_inline(external.get("status"))
+    if external.get("doi") and re.fullmatch(r"10\.\d{4,9}/[A-Za-z0-9._;()/:-]+", external["doi"]):
+        external_cell += f" ({md_inline('doi:' + external['doi'])})"
+    out.append("## Provenance\n")
+    out.append(_table([
+        ("Publisher", md_inline(values.get("publisher"))),
+        ("Public provenance", _level(prov.get("public_provenance") or {})),
+        ("Report artifact", report_cell),
+        ("External record", external_cell),
+        ("Claim lineage", md_inline((prov.get("claim_lineage") or {}).get("summary"))),
+        ("Review method", md_inline(review.get("method"))),
+        ("Quality guide", f"[{rules.QUALITY_GUIDE_TITLE}](../{QUALITY_GUIDE_PAGE})"),
+        ("Provenance contract", md_inline(prov.get("contract"))),
+        ("Note", md_inline(values.get("note"))),
+    ]) + "\n")
+
+    score = review.get("score")
+    out.append("## Review\n")
+    out.append(_table([
+        ("Review score", md_inline(f"{score} / 10" if score is not None else "Not recorded")),
+        ("Verdict", md_inline(_or(review.get("verdict")))),
+        ("Revision round", md_inline(_or(review.get("revision_round")))),
+        ("Reviewer roles", md_inline(", ".join(review.get("roles") or []) or "Not recorded")),
+        ("Policy decision", md_inline(_or(policy.get("decision")))),
+        ("Policy basis", md_inline(_or(policy.get("basis")))),
+    ]) + "\n")
+
+    claims = prov.get("claims") or {}
+    confidence = claims.get("confidence")
+    out.append("## Claims\n")
+    out.append(_table([
+        ("Extracted", md_inline(_or(claims.get("extracted")))),
+        ("Source-grounded", md_inline(_or(claims.get("source_grounded")))),
+        ("Verified against an independent source", md_inline(_or(claims.get("verified")))),
+        ("Confidence (min / median / max)", md_inline(
+            f"{confidence['min']} / {confidence['median']} / {confidence['max']}" if confidence else "Not recorded")),
+    ]) + "\n")
+    if prov.get("uncertainties"):
+        out.append("Uncertainties stated by the synthesis:\n")
+        out.append("\n".join(f"- {md_inline(u)}" for u in prov["uncertainties"]) + "\n")
+
+    out.append("## Sources\n")
+    if prov.get("sources"):
+        lines = ["| arXiv | Role | Title | Metadata SHA-256 |", "|---|---|---|---|"]
+        for source in prov["sources"]:
+            label = f"{source.get('arxiv_id')}{source.get('version') or ''}"
+            url = arxiv_url(source.get("arxiv_id"), source.get("version"))
+            link = md_link(label, url) if url else md_inline(label)
+            lines.append(f"| {link} | {md_inline(source.get('role'))} | {md_inline(_or(source.get('title')))} | "
+                         f"{md_code(source.get('sha256')) if source.get('sha256') else 'Not recorded'} |")
+        out.append("\n".join(lines) + "\n")
+    else:
+        out.append("No source is identified.\n")
+
+    out.append("## Files\n")
+    files = [(md_link("manifest.json", f"{base}/manifest.json"), "The manifest as published (never edited)."),
+             (md_link("folded.json", f"{base}/{FOLDED_FILE}"), "Status, correction count and field values with every correction applied."),
+             (md_link("proofs.json", f"{base}/{PROOFS_FILE}"), f"Inclusion proofs of this record's entries in the site [checkpoint](../{CHECKPOINT_FILE}).")]
+    for artifact in view.manifest.get("artifacts", []):
+        if artifact["path"] != "manifest.json":
+            files.append((md_link(artifact["path"], f"{base}/{artifact['path']}"),
+                          md_inline(f"{artifact.get('role')}, {artifact.get('bytes')} bytes, SHA-256 {artifact.get('sha256')}")))
+    for entry in view.corrections:
+        name = f"{entry['sequence']:04d}.json"
+        files.append((md_link(f"corrections/{name}", f"{base}/corrections/{name}"), md_inline(f"Correction {entry['sequence']}: {entry['type']}")))
+    out.append(_table(files, ("File", "What it is")) + "\n")
+
+    if view.manifest.get("truncations"):
+        out.append("Fields that were truncated in the imported text and restored:\n")
+        out.append("\n".join(f"- {md_code(t.get('field'))}: restored from {md_inline(_or(t.get('restored_from'), 'nowhere'))}"
+                             for t in view.manifest["truncations"]) + "\n")
+
+    out.append("## Correction log\n")
+    if not view.corrections:
+        out.append("No corrections. The record is as published.\n")
+    for entry in reversed(view.corrections):  # newest first
+        out.append(f"### {entry['sequence']:04d} {md_inline(entry['type'])} ({md_inline(_date(entry['at']))})\n")
+        out.append(_table([
+            ("Sequence", str(entry["sequence"])),
+            ("Type", md_inline(entry["type"])),
+            ("Date", md_inline(entry["at"])),
+            ("By", md_inline(entry["by"])),
+            ("Reason", md_inline(entry["reason"])),
+            ("Status after", md_inline(f"{entry['status_before']} → {entry['status_after']}")),
+        ]) + "\n")
+        if entry.get("changes"):
+            out.append("Changed fields (old → new):\n")
+            out.append("\n".join(f"- {md_code(c['field'])}: {_json_value(c['old'])} → {_json_value(c['new'])}"
+                                 for c in entry["changes"]) + "\n")
+
+    out.append(f'<script type="application/ld+json">{json_for_script(json_ld(view))}</script>\n')
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Records index
+
+
+def index_row(view: RecordView) -> dict:
+    """One record's line in records/index.json and in the index table."""
+    values = view.values
+    return {
+        "record_id": view.record_id,
+        "title": values.get("title"),
+        "short_title": values.get("short_title"),
+        "level": (values.get("verification") or {}).get("level"),
+        "tier": (values.get("quality_tier") or {}).get("tier"),
+        "status": view.folded.status,
+        "review_score": (values.get("review") or {}).get("score"),
+        "recorded": view.manifest["dates"]["recorded"],
+        "correction_count": view.folded.correction_count,
+        "page": view.url,
+        "files": f"{RECORDS_DIR}/{view.folder_name}/",
+    }
+
+
+def _options(values: list[str]) -> str:
+    return "".join(f'<option value="{v}">{v}</option>' for v in values)
+
+
+def records_index_page(rows: list[dict]) -> str:
+    """All records in one table (newest first); records-index.js adds search and filters."""
+    out = ["# Records index\n",
+           f"{len(rows)} records. Newest first. Also as JSON: [index.json]({INDEX_JSON}); "
+           f"corrections as an Atom feed: [corrections.xml](../{FEED_FILE}).\n",
+           # Our own markup with fixed option values (the rule tables' names); no record text in it.
+           '<div class="sp-filter" id="sp-records-filter">'
+           '<label>Search <input type="search" id="sp-records-search" placeholder="Words from the title or id" autocomplete="off"></label> '
+           f'<label>Tier <select id="sp-records-tier"><option value="">All tiers</option>{_options([t.name for t in rules.TIERS])}</select></label> '
+           f'<label>Status <select id="sp-records-status"><option value="">All statuses</option>{_options(list(corr.STATUSES))}</select></label> '
+           '<output id="sp-records-count" aria-live="polite"></output></div>\n',
+           "| Record | Title | Level | Tier | Status | Score | Recorded |",
+           "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        folder = record_folder_name(row["record_id"])
+        score = "" if row["review_score"] is None else md_inline(row["review_score"])
+        status = md_inline(row["status"])
+        out.append(f"| [{md_inline(row['record_id'])}]({folder}.md) | {md_inline(row['short_title'])} | {md_inline(row['level'])} | "
+                   f"{md_inline(row['tier'])} | {status if row['status'] == corr.CURRENT else '**' + status + '**'} | {score} | "
+                   f"{md_inline(_date(row['recorded']))} |")
+    if not rows:
+        out.append("| | No records yet. | | | | | |")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Quality guide
+
+
+def _bounds(tier: rules.Tier) -> str:
+    if tier.lower is None:
+        return "no review score"
+    if tier.upper is None:
+        return f"score ≥ {tier.lower}"
+    return f"{tier.lower} ≤ score < {tier.upper}"
+
+
+def _verifier_section(evaluation: dict | None) -> list[str]:
+    out = ["## How far to trust the claim verifier\n"]
+    if not evaluation:
+        out.append("The claim verifier has not been measured: no evaluation result ships with this build, "
+                   "so its precision and recall are unknown. Treat every \"verified\" count as an unmeasured signal.\n")
+        return out
+    out.append(md_inline(
+        f"Measured on {evaluation.get('dataset')} ({evaluation.get('split')} split) on {evaluation.get('evaluated_at')}. "
+        f"Positive class: {evaluation.get('positive_class')}.") + "\n")
+    lines = ["| Verifier | Precision | Recall | F1 | Cross-validated F1 | Pairs | Threshold |", "|---|---|---|---|---|---|---|"]
+    for v in evaluation.get("verifiers", []):
+        settings = v.get("settings") or {}
+        lines.append("| " + " | ".join(md_inline(_or(x, "n/a")) for x in (
+            v.get("name"), v.get("precision"), v.get("recall"), v.get("f1"), v.get("cross_validated_f1"),
+            v.get("pairs"), settings.get("threshold"))) + " |")
+    for name, b in sorted((evaluation.get("baselines") or {}).items()):
+        lines.append("| " + " | ".join(md_inline(x) for x in (f"baseline: {name}", b.get("precision"), b.get("recall"), b.get("f1"), "n/a", "", "")) + " |")
+    out.append("\n".join(lines) + "\n")
+    if evaluation.get("cross_validated_f1"):
+        out.append(f"*Cross-validated F1: {md_inline(evaluation['cross_validated_f1'])}.*\n")
+    for v in evaluation.get("verifiers", []):
+        out.append(f"Settings of {md_code(v.get('name'))}:\n")
+        out.append("\n".join(f"- {md_inline(k)}: {_json_value(val)}" for k, val in sorted((v.get("settings") or {}).items())) + "\n")
+    retrieval = evaluation.get("retrieval")
+    if retrieval:
+        out.append("Retrieval (finding the evidence documents for a claim):\n")
+        rows = [(md_inline(f"recall@{k}"), md_inline(val)) for k, val in sorted(retrieval.get("recall_at_k", {}).items(), key=lambda kv: int(kv[0]))]
+        rows += [(md_inline(f"document recall@{k}"), md_inline(val)) for k, val in sorted(retrieval.get("doc_recall_at_k", {}).items(), key=lambda kv: int(kv[0]))]
+        out.append(_table(rows, ("Measure", "Value")) + "\n")
+        out.append(md_inline(f"Index: {retrieval.get('index')}. {retrieval.get('definition')}") + "\n")
+    files = evaluation.get("data_files") or {}
+    if files:
+        out.append("Data files (SHA-256): " + "; ".join(f"{md_inline(k)} {md_code(v)}" for k, v in sorted(files.items())) + "\n")
+    out.append("*These figures are generated from `generator/data/verifier_eval.json` at build time, never typed by hand.*\n")
+    return out
+
+
+def quality_guide_page(evaluation: dict | None) -> str:
+    """The guide, generated from the rule tables in generator/records/rules.py and corrections.py."""
+    out = [f"# {rules.QUALITY_GUIDE_TITLE}\n",
+           "Every value on a record page is derived from the record's public files by the rules below. "
+           "This page is generated from the same rule tables the importer and the pipeline use, so it "
+           "cannot disagree with the records it explains.\n",
+           f"*{rules.NOTE}*\n",
+           "## Levels: paper level and public provenance\n",
+           "One ladder, applied twice: to the synthesis (**paper level**: what its claims rest on) and to its "
+           "provenance record (**public provenance**: what a reader can check about those claims).\n",
+           _table([(md_inline(l.code), md_inline(f"{l.label}: {l.meaning}")) for l in rules.LEVELS], ("Level", "Meaning")) + "\n",
+           "## Quality tier and review score\n",
+           f"The review score (0 to 10) comes from an automated multi-reviewer assessment with the roles "
+           f"{md_inline(', '.join(rules.TRIBUNAL_ROLES))}. It sets the tier:\n"]
+    lines = ["| Tier | Review score | Basis |", "|---|---|---|"]
+    lines += [f"| {md_inline(t.name)} | {md_inline(_bounds(t))} | {md_inline(t.basis)} |" for t in rules.TIERS]
+    out.append("\n".join(lines) + "\n")
+    out.append("The reviewers' verdict follows from the same score:\n")
+    out.append(_table([
+        ("REJECT", md_inline(f"score < {rules.REJECT_BELOW}")),
+        ("REVISE", md_inline(f"{rules.REJECT_BELOW} ≤ score < {rules.REVISION_THRESHOLD} (a revision round is run below {rules.REVISION_THRESHOLD})")),
+        ("ACCEPT", md_inline(f"score ≥ {rules.REVISION_THRESHOLD}")),
+    ], ("Verdict", "Review score")) + "\n")
+    out.append(f"*{TIER_NOTE}* A tier marked as stated was copied from an imported public record rather than derived.\n")
+
+    out.append("## Quality dimensions\n")
+    out.append(f"Four LOW / MEDIUM / HIGH signals. *{DIMENSIONS_NOTE}*\n")
+    for rule in rules.DIMENSIONS:
+        out.append(f"### {md_inline(rule.label)}\n")
+        out.append(md_inline(rule.question) + "\n")
+        out.append(_table([("HIGH", md_inline(rule.high)), ("MEDIUM", md_inline(rule.medium)), ("LOW", md_inline(rule.low))],
+                          ("Rating", "Rule")) + "\n")
+
+    out.append("## Claims\n")
+    out.append(f"A claim is **source-grounded** when it was extracted from a parsed section of the target paper "
+               f"(claim record source: {md_inline(rules.CLAIM_RECORD_SOURCE)}). It is **verified** when the claim verifier "
+               "found support for it in an independent retrieved source. Records at public provenance L3 give claim "
+               "counts and a confidence summary; individual claims are public only at L4.\n")
+    out += _verifier_section(evaluation)
+
+    out.append("## Corrections and status\n")
+    out.append("A published record is never edited. Corrections are separate, numbered files "
+               "(`corrections/0001.json`, ...), each carrying the SHA-256 of the entry before it, so a changed, "
+               "missing or reordered entry is detected. A record's status and values are the result of replaying "
+               f"its corrections in order. *{CORRECTIONS_NOTE}*\n")
+    lines = ["| Type | Allowed when the status is | Status after | Changes fields | Meaning |", "|---|---|---|---|---|"]
+    for t in corr.UPDATE_TYPES:
+        lines.append(f"| {md_inline(t.name)} | {md_inline(', '.join(t.allowed_from))} | {md_inline(t.leads_to or 'unchanged')} | "
+                     f"{'yes' if t.changes_fields else 'no'} | {md_inline(t.meaning)} |")
+    out.append("\n".join(lines) + "\n")
+    out.append(md_inline(f"Terminal statuses: {', '.join(s for s in corr.STATUSES if s in corr.TERMINAL)}. "
+                         f"Fields that can never be corrected: {', '.join(corr.FROZEN_FIELDS)}.") + "\n")
+    out.append("A record whose status is not CURRENT shows a banner at the top of its page.\n")
+
+    out.append("## Manifests\n")
+    out.append(f"Each record has a manifest ({md_inline(rules.MANIFEST_CONTRACT)}), a provenance record "
+               f"({md_inline(rules.PROVENANCE_CONTRACT)}) and zero or more corrections ({md_inline(rules.CORRECTION_CONTRACT)}). "
+               f"The [schemas]({SCHEMAS_PAGE}) describe every field. Each record page links its files; "
+               f"`folded.json` gives the values with corrections applied.\n")
+
+    out.append("## Evidence links\n")
+    out.append("Sources are linked to arxiv.org with their version (`v1`, `v2`, ...), because a later version can say "
+               "something else. The SHA-256 next to a source is the digest of the RFC 8785 form of the arXiv metadata "
+               "record the synthesis was built from; the report artifact's digest is over its bytes.\n")
+
+    out.append("## Checkpoint\n")
+    out.append(f"[checkpoint.json]({CHECKPOINT_FILE}) commits to every manifest and correction on this site with an "
+               "RFC 6962 Merkle tree (SHA-256, leaf hash `SHA-256(0x00 || leaf)`, node hash `SHA-256(0x01 || left || right)`). "
+               "There is one leaf per manifest and per correction, sorted by record id and then sequence "
+               "(0 for the manifest, 1, 2, ... for corrections). The leaf is the UTF-8 text "
+               "`<record id> <sequence> <sha256>`, where `<sha256>` is the lower-case hex SHA-256 of the RFC 8785 "
+               "canonical JSON of the file (for example `SRCH:93BD3EF3 0 9f86...`). Each record's `proofs.json` holds "
+               "the inclusion proof of each of its entries. `sovereign-publish verify SITE_DIR` recomputes every leaf "
+               "from the published files and checks the root and every proof.\n")
+    return "\n".join(out)
+
+
+def schemas_page(schema_files: list[tuple[str, dict]]) -> str:
+    out = ["# Schemas\n",
+           "The JSON Schemas (draft 2020-12) every published file is validated against. Each is served at its `$id`.\n"]
+    lines = ["| Contract | Schema | Describes |", "|---|---|---|"]
+    for name, schema in schema_files:
+        lines.append(f"| {md_inline(schema.get('title'))} | [{md_inline(name)}](schemas/{name}) | {md_inline(schema.get('description'))} |")
+    out.append("\n".join(lines) + "\n")
+    return "\n".join(out)

@@ -1,0 +1,371 @@
+"""`build` and `verify`: record pages with the 004 sections, banners, escaping, mirror, feed, checkpoint.
+
+The site is built once per session (tests/site_fixtures.py) from the five example records, a hostile
+record whose every free-text field is an injection attempt, and corrections appended with
+``append_correction`` (an expression of concern then a retraction of 004, a field correction of
+SRCH:170CA349, an expression of concern on the hostile record).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from xml.etree import ElementTree
+
+import lxml.html
+import markdown
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import cli
+from generator.errors import ValidationFailed
+from generator.website import escape, pages
+from generator.website.build import build_site
+from site_fixtures import (BUILD_EPOCH, CORRECTED_ID, HOSTILE_ABSTRACT, HOSTILE_BY, HOSTILE_QUESTION, HOSTILE_REASON,
+                           HOSTILE_TITLE, REPO, RETRACTED_ID, built_site, source_date_epoch)  # noqa: F401 - fixture
+
+SEED_004 = REPO / "examples" / "seeds" / "004_c1b9ed4b4f30bee1.txt"
+SECTIONS_004 = ["Research Question", "Verification Level", "Quality Tier", "Quality Dimensions", "Correction Record", "Provenance"]
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _seed_rows() -> list[tuple[str, str]]:
+    """(label, value) of every table row of the public record page 004."""
+    rows = []
+    for line in SEED_004.read_text(encoding="utf-8").splitlines():
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            rows.append((cells[0], cells[1]))
+    return rows
+
+
+def _seed_sentences() -> list[str]:
+    lines = SEED_004.read_text(encoding="utf-8").splitlines()
+    return [l.strip() for l in lines if l.strip().endswith(".") and not l.startswith("|") and not l.startswith("Abstract")]
+
+
+def _html(path: Path):
+    return lxml.html.fromstring(path.read_bytes())
+
+
+def _text(el) -> str:
+    return " ".join(el.text_content().split())
+
+
+def _rows(doc) -> dict[str, str]:
+    out = {}
+    for tr in doc.xpath("//article//table//tr[td]"):
+        cells = tr.xpath("./td")
+        out.setdefault(_text(cells[0]), _text(cells[1]))
+    return out
+
+
+# --- the record page --------------------------------------------------------------------------------
+
+
+def test_record_page_has_every_004_section_label_and_sentence_in_order(built_site):
+    doc = _html(built_site.page(RETRACTED_ID))
+    headings = [_text(h) for h in doc.xpath("//article//h2")]
+    positions = [headings.index(name) for name in SECTIONS_004]
+    assert positions == sorted(positions), f"sections out of 004's order: {headings}"
+    rows = _rows(doc)
+    for label, value in _seed_rows():
+        assert label in rows, f"row label {label!r} missing"
+        if label not in ("Status", "Correction count"):  # 004 is retracted in this build
+            assert value in rows[label], f"{label}: expected {value!r} in {rows[label]!r}"
+    body = _text(doc.xpath("//article")[0])
+    for sentence in _seed_sentences():
+        assert sentence in body, f"explanatory sentence missing: {sentence}"
+    assert rows["Status"] == "RETRACTED" and rows["Correction count"] == "2"
+    guide = doc.xpath("//article//a[normalize-space()=$t]", t="How to read scores, claims, manifests, and evidence links")
+    assert guide and guide[0].get("href") == "../../quality-guide/"
+
+
+def test_record_page_h1_is_the_full_title_and_shows_id_abstract_and_target_link(built_site):
+    doc = _html(built_site.page(CORRECTED_ID))
+    manifest = json.loads((built_site.records / "SRCH-170CA349" / "manifest.json").read_text())
+    assert _text(doc.xpath("//article//h1")[0]) == manifest["title"]
+    body = _text(doc.xpath("//article")[0])
+    assert CORRECTED_ID in body and " ".join(manifest["target_paper"]["abstract"].split()) in body
+    assert doc.xpath("//article//a[@href='https://arxiv.org/abs/2604.23996v1']")
+
+
+def test_retraction_banner_is_the_first_thing_after_the_title(built_site):
+    doc = _html(built_site.page(RETRACTED_ID))
+    article = doc.xpath("//article")[0]
+    children = [c for c in article if c.tag in ("h1", "div", "table", "h2", "p")]
+    h1 = next(i for i, c in enumerate(children) if c.tag == "h1")
+    banner = children[h1 + 1]
+    assert "admonition" in banner.get("class") and "danger" in banner.get("class")
+    assert _text(banner.xpath(".//p[contains(@class,'admonition-title')]")[0]) == "Retracted on 2027-01-15"
+    assert HOSTILE_REASON in _text(banner), "the reason is shown as text"
+
+
+def test_current_record_has_no_banner_and_corrected_record_shows_folded_values(built_site):
+    current = _html(built_site.page("SRCH:7AEAE763"))
+    assert not current.xpath("//article//div[contains(@class,'admonition')]")
+    corrected = _html(built_site.page(CORRECTED_ID))
+    banner = corrected.xpath("//article//div[contains(@class,'admonition')]")[0]
+    assert "info" in banner.get("class")
+    rows = _rows(corrected)
+    assert rows["Policy basis"] == "Stated in the draft's results section (corrected)."
+    assert rows["Status"] == "CORRECTED" and rows["Correction count"] == "1"
+    log = _text(corrected.xpath("//article")[0])
+    assert '"Stated in the draft\'s results section." → "Stated in the draft\'s results section (corrected)."' in log
+
+
+def test_correction_log_is_newest_first(built_site):
+    doc = _html(built_site.page(RETRACTED_ID))
+    entries = [_text(h) for h in doc.xpath("//article//h3")]
+    assert entries[0].startswith("0002 retraction") and entries[1].startswith("0001 expression_of_concern")
+
+
+# --- escaping ---------------------------------------------------------------------------------------
+
+
+def test_hostile_record_renders_every_payload_as_visible_text(built_site):
+    raw = built_site.page(built_site.hostile_id).read_text(encoding="utf-8")
+    for payload in ("<img src=x", "<script>alert", "<svg onload", "<b>markup", "<i>Mallory", "<marquee>", "<u>policy"):
+        assert payload not in raw.replace('<script type="application/ld+json">', ""), payload
+    doc = lxml.html.fromstring(raw)
+    article = doc.xpath("//article")[0]
+    assert not article.xpath(".//img | .//svg | .//marquee | .//b | .//i | .//u")
+    assert not doc.xpath("//a[starts-with(normalize-space(@href), 'javascript')]")
+    # The only inline scripts are the theme's own (the same on every record page) and our JSON-LD.
+    theirs = lxml.html.fromstring(built_site.page("SRCH:7AEAE763").read_bytes())
+    inline = lambda d: [(s.get("type"), s.text if s.get("type") != "application/ld+json" else "") for s in d.xpath("//script[not(@src)]")]
+    assert inline(doc) == inline(theirs)
+    assert _text(article.xpath(".//h1")[0]) == HOSTILE_TITLE
+    assert doc.xpath("//title")[0].text == f"{HOSTILE_TITLE} - Sovereign Publish registry"
+    body = _text(article)
+    expected_abstract = " ".join(HOSTILE_ABSTRACT.replace("\x02", "\ufffd").replace("\x03", "\ufffd").split())
+    assert expected_abstract in body
+    assert HOSTILE_QUESTION in body and HOSTILE_REASON in body and HOSTILE_BY in body
+
+
+def test_json_ld_is_a_scholarly_article_with_escaped_angle_brackets(built_site):
+    raw = built_site.page(RETRACTED_ID).read_text(encoding="utf-8")
+    hostile = built_site.page(built_site.hostile_id).read_text(encoding="utf-8")
+    for text in (raw, hostile):
+        block = text.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
+        assert "<" not in block and ">" not in block
+    data = json.loads(lxml.html.fromstring(raw).xpath("//script[@type='application/ld+json']")[0].text)
+    assert data["@type"] == "ScholarlyArticle" and data["identifier"] == RETRACTED_ID
+    assert data["creativeWorkStatus"] == "RETRACTED"
+    assert data["about"]["url"] == "https://arxiv.org/abs/2604.23996v1"
+    assert [c["@type"] for c in data["correction"]] == ["CorrectionComment", "CorrectionComment"]
+    assert data["correction"][1]["text"] == HOSTILE_REASON
+    for key in ("name", "abstract", "publisher", "datePublished"):
+        assert data[key]
+    hostile_data = json.loads(lxml.html.fromstring(hostile).xpath("//script[@type='application/ld+json']")[0].text)
+    assert hostile_data["name"] == HOSTILE_TITLE
+
+
+@pytest.mark.parametrize("payload", [
+    "<img src=x onerror=alert(1)>", "[x](javascript:alert(1))", "# heading", "1. list", "- list", "> quote",
+    "| a | b |", "**bold** _em_ `code`", "~~~\ncode\n~~~", "!!! danger \"x\"", "{: .cls}", "&amp; &lt;",
+    "\\*escaped\\*", "line\n===", "\x02wzxhzdk:0\x03", "<!-- comment -->", "    indented code",
+])
+def test_md_inline_renders_exactly_the_text(payload):
+    md = markdown.Markdown(extensions=["tables", "admonition", "toc", "attr_list"])
+    rendered = md.convert(escape.md_inline(payload))
+    doc = lxml.html.fragment_fromstring(rendered, create_parent="div")
+    assert [el.tag for el in doc] == ["p"], rendered
+    assert doc.text_content() == " ".join(payload.replace("\x02", "\ufffd").replace("\x03", "\ufffd").split())
+    cell = md.reset().convert(f"| h |\n|---|\n| {escape.md_inline(payload)} |")
+    assert lxml.html.fragment_fromstring(cell, create_parent="div").xpath("count(//td)") == 1
+
+
+def test_links_never_take_an_untrusted_url():
+    assert escape.md_link("x", "javascript:alert(1)") == "x"
+    assert escape.md_link("x", "https://arxiv.org/abs/1 onclick=") == "x"
+    assert escape.md_link("x", "https://arxiv.org/abs/2604.23996v1") == "[x](https://arxiv.org/abs/2604.23996v1)"
+    assert pages.arxiv_url("2604.23996", "v1") == "https://arxiv.org/abs/2604.23996v1"
+    assert pages.arxiv_url("javascript:alert(1)", None) is None
+
+
+# --- index, mirror, feed ----------------------------------------------------------------------------
+
+
+def test_index_page_lists_every_record_with_its_columns(built_site):
+    doc = _html(built_site.site / "records" / "index.html")
+    header = [_text(th) for th in doc.xpath("//article//table//th")]
+    assert header == ["Record", "Title", "Level", "Tier", "Status", "Score", "Recorded"]
+    rows = doc.xpath("//article//table//tbody/tr")
+    assert len(rows) == 6
+    by_id = {_text(r.xpath("./td")[0]): [_text(td) for td in r.xpath("./td")] for r in rows}
+    assert by_id[RETRACTED_ID][4] == "RETRACTED" and by_id[CORRECTED_ID][4] == "CORRECTED"
+    assert by_id[CORRECTED_ID][5] == "3.4" and by_id[built_site.hostile_id][1] == HOSTILE_TITLE
+    link = doc.xpath("//article//table//a[normalize-space()=$id]", id=RETRACTED_ID)[0]
+    assert link.get("href") == "SRCH-93BD3EF3/"
+    assert doc.xpath("//*[@id='sp-records-filter']//select[@id='sp-records-tier']/option[@value='Quarantine candidate']")
+    assert not doc.xpath("//article//img")
+    index = json.loads((built_site.site / "records" / "index.json").read_text())
+    assert index["count"] == 6 and {r["record_id"] for r in index["records"]} == set(by_id)
+
+
+def test_record_pages_are_not_in_the_nav(built_site):
+    doc = _html(built_site.site / "index.html")
+    nav = [_text(a) for a in doc.xpath("//nav[contains(@class,'md-nav--primary')]//a[contains(@class,'md-nav__link')]")]
+    assert not any("SRCH" in n for n in nav)
+    assert {"Records index", "Quality guide", "Schemas", "How to correct a record"} <= set(nav)
+
+
+def test_json_mirror_holds_the_published_files_byte_for_byte(built_site):
+    for folder in sorted(built_site.records.iterdir()):
+        mirrored = built_site.site / "records" / folder.name
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                assert (mirrored / path.relative_to(folder)).read_bytes() == path.read_bytes(), path
+        folded = json.loads((mirrored / "folded.json").read_text())
+        assert folded["record_id"] == folder.name.replace("-", ":", 1)
+    folded = json.loads((built_site.site / "records" / "SRCH-93BD3EF3" / "folded.json").read_text())
+    assert folded["status"] == "RETRACTED" and folded["correction_count"] == 2
+    folded = json.loads((built_site.site / "records" / "SRCH-170CA349" / "folded.json").read_text())
+    assert folded["values"]["policy"]["basis"] == "Stated in the draft's results section (corrected)."
+    assert folded["corrected_fields"] == ["/policy/basis"]
+
+
+def test_schemas_are_served_at_their_ids(built_site):
+    for path in sorted((REPO / "schemas").glob("*.json")):
+        schema = json.loads(path.read_text())
+        assert schema["$id"] == f"{pages.SITE_URL}schemas/{path.name}"
+        assert (built_site.site / "schemas" / path.name).read_bytes() == path.read_bytes()
+    assert (built_site.site / "schemas" / "index.html").is_file()
+
+
+def test_corrections_feed_holds_the_retraction_as_text(built_site):
+    root = ElementTree.parse(built_site.site / "corrections.xml").getroot()
+    entries = root.findall(f"{ATOM}entry")
+    assert len(entries) == 4
+    retraction = next(e for e in entries if e.find(f"{ATOM}id").text.endswith("SRCH-93BD3EF3/corrections/0002.json"))
+    assert retraction.find(f"{ATOM}category").get("term") == "retraction"
+    content = retraction.find(f"{ATOM}content")
+    assert content.get("type") == "text" and content.text == HOSTILE_REASON
+    assert retraction.find(f"{ATOM}title").text.startswith(f"{RETRACTED_ID} retraction: ")
+    assert retraction.find(f"{ATOM}updated").text == "2027-01-15T08:00:00+00:00"
+    assert root.find(f"{ATOM}updated").text == "2027-01-15T08:00:00+00:00"
+
+
+def test_quality_guide_is_generated_from_the_rule_tables_and_the_verifier_evaluation(built_site):
+    from generator.records import corrections, rules
+
+    body = _text(_html(built_site.site / "quality-guide" / "index.html").xpath("//article")[0])
+    assert rules.QUALITY_GUIDE_TITLE in body
+    for item in (*[l.meaning for l in rules.LEVELS], *[t.basis for t in rules.TIERS], *[d.high for d in rules.DIMENSIONS],
+                 *[d.low for d in rules.DIMENSIONS], *[t.meaning for t in corrections.UPDATE_TYPES]):
+        assert item in body, item
+    unmeasured = pages.quality_guide_page(None)
+    assert "has not been measured" in unmeasured
+    measured = pages.quality_guide_page({"dataset": "SciFact", "split": "train", "evaluated_at": "2026-01-01T00:00:00Z",
+                                         "verifiers": [{"name": "tfidf-cosine", "precision": 0.1234, "recall": 0.5678,
+                                                        "f1": 0.9012, "settings": {"threshold": 0.15}}]})
+    assert "0\\.1234" in measured and "0\\.5678" in measured and "has not been measured" not in measured
+
+
+# --- refusing to publish, reproducibility -----------------------------------------------------------
+
+
+def test_an_invalid_record_refuses_to_build_naming_the_file(tmp_path):
+    records = tmp_path / "records"
+    shutil.copytree(REPO / "records", records)
+    report = records / "SRCH-170CA349" / "report.txt"
+    report.write_bytes(report.read_bytes() + b"tampered")
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "keep.txt").write_text("previous site")
+    with pytest.raises(ValidationFailed) as caught:
+        build_site(records, tmp_path / "site", work_dir=tmp_path / "build")
+    assert any("SRCH-170CA349/manifest.json" in p.file and "/artifacts/" in p.pointer for p in caught.value.problems)
+    assert (tmp_path / "site" / "keep.txt").read_text() == "previous site", "a failed build leaves the old site alone"
+    result = CliRunner().invoke(cli, ["build", "--records", str(records), "--out", str(tmp_path / "site"),
+                                      "--work", str(tmp_path / "build")])
+    assert result.exit_code != 0 and "SRCH-170CA349" in result.output
+
+
+def _files(site: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(site)): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_building_twice_gives_a_byte_identical_site(built_site, tmp_path, monkeypatch):
+    # MkDocs itself writes only one time-dependent thing: the build date, as <lastmod> in
+    # sitemap.xml and as the mtime in the gzip header of sitemap.xml.gz. It takes that date from
+    # SOURCE_DATE_EPOCH, and build_site pins SOURCE_DATE_EPOCH to the newest record or correction
+    # date when it is unset, so the site is a function of the records alone. search_index.json,
+    # the theme assets and every page come out identical (checked here file by file).
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    build_site(built_site.records, tmp_path / "again", work_dir=tmp_path / "build")
+    first, second = _files(built_site.site), _files(tmp_path / "again")
+    assert sorted(first) == sorted(second)
+    assert [name for name in first if first[name] != second[name]] == []
+    with source_date_epoch(str(int(BUILD_EPOCH) + 86400)):
+        build_site(built_site.records, tmp_path / "next-day", work_dir=tmp_path / "build")
+    third = _files(tmp_path / "next-day")
+    assert sorted(name for name in first if first[name] != third[name]) == ["sitemap.xml", "sitemap.xml.gz"]
+
+
+# --- checkpoint and verify --------------------------------------------------------------------------
+
+
+def test_checkpoint_commits_to_every_manifest_and_correction(built_site):
+    checkpoint = json.loads((built_site.site / "checkpoint.json").read_text())
+    assert checkpoint["tree_size"] == 6 + 4 and checkpoint["root"] == built_site.result.root
+    proofs = json.loads((built_site.site / "records" / "SRCH-93BD3EF3" / "proofs.json").read_text())
+    assert [e["sequence"] for e in proofs["entries"]] == [0, 1, 2]
+    assert [e["file"] for e in proofs["entries"]] == ["manifest.json", "corrections/0001.json", "corrections/0002.json"]
+
+
+def _copy(built_site, tmp_path) -> Path:
+    site = tmp_path / "site"
+    shutil.copytree(built_site.site, site)
+    return site
+
+
+def _flip(path: Path, old: bytes, new: bytes) -> None:
+    data = path.read_bytes()
+    assert old in data
+    path.write_bytes(data.replace(old, new, 1))
+
+
+def test_verify_passes_on_the_built_site(built_site):
+    result = CliRunner().invoke(cli, ["verify", str(built_site.site)])
+    assert result.exit_code == 0, result.output
+    assert "10 checkpoint entries verified" in result.output
+
+
+def test_verify_fails_after_a_byte_of_a_mirrored_correction_changes(built_site, tmp_path):
+    site = _copy(built_site, tmp_path)
+    correction = site / "records" / "SRCH-93BD3EF3" / "corrections" / "0002.json"
+    _flip(correction, b"retraction-reason-marker", b"retraction-reason-markes")
+    result = CliRunner().invoke(cli, ["verify", str(site)])
+    assert result.exit_code != 0
+    assert "checkpoint.json#/root" in result.output
+    assert "SRCH-93BD3EF3/proofs.json#/entries/2/inclusion_proof" in result.output
+    assert "corrections/0002.json" in result.output
+
+
+def test_verify_fails_after_a_byte_of_a_proof_changes(built_site, tmp_path):
+    site = _copy(built_site, tmp_path)
+    proofs_path = site / "records" / "SRCH-170CA349" / "proofs.json"
+    proofs = json.loads(proofs_path.read_text())
+    digest = proofs["entries"][0]["inclusion_proof"][0]
+    flipped = ("0" if digest[0] != "0" else "1") + digest[1:]
+    _flip(proofs_path, digest.encode(), flipped.encode())
+    result = CliRunner().invoke(cli, ["verify", str(site)])
+    assert result.exit_code != 0
+    assert "SRCH-170CA349/proofs.json#/entries/0/inclusion_proof" in result.output
+    assert "checkpoint.json#/root" not in result.output, "the mirrored records still match the checkpoint"
+
+
+def test_verify_fails_when_a_mirrored_report_or_the_root_changes(built_site, tmp_path):
+    site = _copy(built_site, tmp_path)
+    report = site / "records" / "SRCH-7AEAE763" / "report.txt"
+    report.write_bytes(report.read_bytes().replace(b"Tribunal", b"Tribunai", 1))
+    result = CliRunner().invoke(cli, ["verify", str(site)])
+    assert result.exit_code != 0 and "SRCH-7AEAE763/report.txt" in result.output
+    site = _copy(built_site, tmp_path / "second")
+    checkpoint = site / "checkpoint.json"
+    root = json.loads(checkpoint.read_text())["root"]
+    _flip(checkpoint, root.encode(), (("0" if root[0] != "0" else "1") + root[1:]).encode())
+    result = CliRunner().invoke(cli, ["verify", str(site)])
+    assert result.exit_code != 0 and "checkpoint.json#/root" in result.output
