@@ -356,7 +356,8 @@ def _options(values: list[str]) -> str:
 
 def records_index_page(rows: list[dict]) -> str:
     """All records in one table (newest first); records-index.js adds search and filters."""
-    out = ["# Records index\n",
+    out = ["---\nhide:\n  - navigation\n  - toc\n---\n",  # the table needs the page's whole width
+           "# Records index\n",
            f"{len(rows)} records. Newest first. Also as JSON: [index.json]({INDEX_JSON}); "
            f"corrections as an Atom feed: [corrections.xml](../{FEED_FILE}).\n",
            # Our own markup with fixed option values (the rule tables' names); no record text in it.
@@ -371,7 +372,7 @@ def records_index_page(rows: list[dict]) -> str:
         folder = record_folder_name(row["record_id"])
         score = "" if row["review_score"] is None else md_inline(row["review_score"])
         status = md_inline(row["status"])
-        out.append(f"| [{md_inline(row['record_id'])}]({folder}.md) | {md_inline(row['short_title'])} | {md_inline(row['level'])} | "
+        out.append(f"| [{md_inline(row['record_id'])}]({folder}.md) | {md_inline(row['title'])} | {md_inline(row['level'])} | "
                    f"{md_inline(row['tier'])} | {status if row['status'] == corr.CURRENT else '**' + status + '**'} | {score} | "
                    f"{md_inline(_date(row['recorded']))} |")
     if not rows:
