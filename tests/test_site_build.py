@@ -109,9 +109,9 @@ def test_current_record_has_no_banner_and_corrected_record_shows_folded_values(b
     banner = corrected.xpath("//article//div[contains(@class,'admonition')]")[0]
     assert "info" in banner.get("class")
     rows = _rows(corrected)
-    assert rows["Policy basis"] == "Stated in the draft's results section (corrected)."
     assert rows["Status"] == "CORRECTED" and rows["Correction count"] == "1"
     log = _text(corrected.xpath("//article")[0])
+    assert "Policy basis: Stated in the draft's results section (corrected)." in log
     assert '"Stated in the draft\'s results section." → "Stated in the draft\'s results section (corrected)."' in log
 
 
@@ -369,3 +369,12 @@ def test_verify_fails_when_a_mirrored_report_or_the_root_changes(built_site, tmp
     _flip(checkpoint, root.encode(), (("0" if root[0] != "0" else "1") + root[1:]).encode())
     result = CliRunner().invoke(cli, ["verify", str(site)])
     assert result.exit_code != 0 and "checkpoint.json#/root" in result.output
+
+
+def test_search_index_has_one_small_entry_per_record(built_site):
+    index = json.loads((built_site.site / "search" / "search_index.json").read_text())
+    records = [d for d in index["docs"] if d["location"].startswith("records/SRCH-")]
+    assert sorted(d["location"] for d in records) == sorted(f"records/{p.name}/" for p in built_site.records.iterdir())
+    hostile = next(d for d in records if d["location"] == f"records/{built_site.hostile_id.replace(':', '-')}/")
+    assert hostile["title"] == "&lt;img src=x onerror=alert(1)&gt;", "Material renders search titles as HTML"
+    assert "&lt;b&gt;markup&lt;/b&gt;" in hostile["text"]

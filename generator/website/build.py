@@ -202,6 +202,16 @@ def run_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path) -> None:
         logger.removeHandler(collect)
 
 
+def add_search_entries(site_dir: Path, views: list[RecordView]) -> None:
+    """Append one entry per record to Material's search index (record pages are excluded from its parse)."""
+    path = Path(site_dir) / "search" / "search_index.json"
+    if not path.is_file():
+        return
+    index = json.loads(path.read_text(encoding="utf-8"))
+    index["docs"] += [pages.search_entry(view) for view in sorted(views, key=lambda v: v.record_id)]
+    path.write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
+
+
 def _replace_dir(staging: Path, out_dir: Path) -> None:
     old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
     if out_dir.exists():
@@ -234,6 +244,7 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
         shutil.rmtree(staging, ignore_errors=True)
         try:
             run_mkdocs(config_file, generated, staging)
+            add_search_entries(staging, views)
             _replace_dir(staging, out_dir)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -253,12 +264,13 @@ def serve(records_dir: Path, *, work_dir: Path | None = None, docs_dir: Path = D
 
     generated = Path(work_dir or "build").resolve() / "docs"
 
-    def regenerate() -> None:
+    def regenerate() -> list[RecordView]:
         views, folders = load_views(records_dir)
         scratch = generated.with_name("docs.next")
         generate_docs(views, folders, scratch, docs_dir=docs_dir, evaluation=load_evaluation(verifier_eval))
         sync_tree(scratch, generated)
         shutil.rmtree(scratch, ignore_errors=True)
+        return views
 
     regenerate()
     serve_hooks.REGENERATE = regenerate

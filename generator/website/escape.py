@@ -11,8 +11,8 @@ functions, chosen by where the text lands:
 ``json_for_script``     JSON inside ``<script type="application/ld+json">``
 ``xml_text``    text handed to feedgen/lxml (which does the XML escaping but refuses control characters)
 
-Markdown rule: first backslash-escape every character Python-Markdown (with the ``tables``
-extension) treats as syntax and accepts a backslash before, then HTML-escape with
+Markdown rule: first backslash-escape every character that is Markdown syntax where it stands
+(see ``_MD_ALWAYS`` and the line-start rules), then HTML-escape with
 ``markupsafe.escape`` so ``<``, ``>``, ``&`` and quotes become entities, then turn ``~`` (a fence
 character that cannot be backslash-escaped) into the character reference ``&#126;``. Whitespace runs (newlines included) collapse to one
 space, so a value can never start a block (heading, list, code block, fence, setext underline,
@@ -29,9 +29,15 @@ from typing import Any
 
 from markupsafe import escape as _markupsafe_escape
 
-# Python-Markdown's ESCAPED_CHARS plus "|" (added by the tables extension). A backslash before any
-# other character stays visible, so only these are backslash-escaped.
-_MD_ESCAPABLE = frozenset("\\`*_{}[]()#+-.!|")  # ">" is left to the HTML escape (&gt;)
+# Markdown syntax wherever it appears in a line: backslash, code spans, emphasis, links and images
+# ([ ]), table cells (|), attribute lists ({ }) and a heading's closing #. All are in
+# Python-Markdown's ESCAPED_CHARS (| via the tables extension), so a backslash hides them; a
+# backslash before any other character would stay visible.
+_MD_ALWAYS = re.compile(r"([\\`*_\[\]|{}#])")
+# Block syntax that only counts at the start of a line (md_inline output is always one line):
+# list bullets, ordered lists ("1."), admonitions ("!!!"). ">" and "<" are HTML-escaped instead.
+_MD_LEADING_MARK = re.compile(r"^([-+!])")
+_MD_LEADING_NUMBER = re.compile(r"^(\d+)\.")
 # C0 controls except tab/newline/carriage return, DEL and C1 controls; includes Python-Markdown's
 # placeholder markers \x02 and \x03.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -53,16 +59,22 @@ def html(text: Any) -> str:
 
 
 def _backslash(text: str) -> str:
-    return "".join("\\" + ch if ch in _MD_ESCAPABLE else ch for ch in text)
+    text = _MD_ALWAYS.sub(r"\\\1", text)
+    text = _MD_LEADING_MARK.sub(r"\\\1", text)
+    return _MD_LEADING_NUMBER.sub(r"\1\\.", text)
 
 
 def md_inline(text: Any) -> str:
     """One line of Markdown that renders as exactly ``text`` (whitespace collapsed), never as markup.
 
     Safe in paragraphs, headings, list items, admonition bodies and table cells (``|`` is escaped).
+    Only characters that are syntax where they stand are escaped, so ordinary prose (hyphens,
+    periods, parentheses) reaches Python-Markdown as plain text and costs it nothing. Quotes are
+    left as they are: they are not markup in text, and this output never lands in an attribute.
     """
     collapsed = " ".join(clean(text).split())
-    return html(_backslash(collapsed)).replace("~", "&#126;")
+    escaped = html(_backslash(collapsed)).replace("~", "&#126;")
+    return escaped.replace("&#39;", "'").replace("&#34;", '"')
 
 
 def md_blocks(text: Any, indent: str = "") -> str:
@@ -109,6 +121,7 @@ def front_matter_title(text: Any) -> str:
 
 
 _SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_SCRIPT_UNSAFE_RE = re.compile("[<>&\u2028\u2029]")
 
 
 def json_for_script(value: Any) -> str:
@@ -118,7 +131,7 @@ def json_for_script(value: Any) -> str:
     script element or open a comment; the JSON value read back is unchanged.
     """
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return "".join(_SCRIPT_UNSAFE.get(ch, ch) for ch in text)
+    return _SCRIPT_UNSAFE_RE.sub(lambda m: _SCRIPT_UNSAFE[m.group()], text)
 
 
 def xml_text(text: Any) -> str:

@@ -16,7 +16,7 @@ from generator.records import corrections as corr
 from generator.records import rules
 from generator.records.compose import record_folder_name
 from generator.records.corrections import FoldedRecord
-from generator.website.escape import front_matter_title, md_blocks, md_code, md_inline, md_link, json_for_script
+from generator.website.escape import front_matter_title, html, json_for_script, md_blocks, md_code, md_inline, md_link
 
 SITE_URL = "https://sovereign-publish.github.io/registry/"
 QUALITY_GUIDE_PAGE = "quality-guide.md"
@@ -166,8 +166,17 @@ def json_ld(view: RecordView) -> dict:
     return data
 
 
+def _sentence(parts: list[str]) -> str:
+    return " ".join(p for p in parts if p)
+
+
 def record_page(view: RecordView) -> str:
-    """The Markdown page of one record: the sections of a public record page (seed 004), in its order."""
+    """The Markdown page of one record: the sections of a public record page (seed 004), in its order.
+
+    The 004 sections are tables with 004's row labels; the supplementary sections (review, claims,
+    files, correction log) are short paragraphs. Python-Markdown's cost grows with the number of
+    text elements (every table cell is one), which dominates a 10,000-record build.
+    """
     values, prov, folded = view.values, view.provenance, view.folded
     base = view.folder_name  # mirror folder, relative to this page
     target = values.get("target_paper", {})
@@ -178,20 +187,21 @@ def record_page(view: RecordView) -> str:
     policy = values.get("policy", {})
     report = prov.get("report_artifact") or {}
     external = prov.get("external_record") or {}
-    out: list[str] = ["---", front_matter_title(values.get("title")), "---", ""]
+    dates = view.manifest["dates"]
+    # Material's search would parse every record page's HTML (the biggest cost of a large build, and a
+    # search index of 100 MB at 10,000 records); the build adds one small entry per record instead.
+    out: list[str] = ["---", front_matter_title(values.get("title")), "search:", "  exclude: true", "---", ""]
     out.append(f"# {md_inline(values.get('title'))}\n")
     if banner_text := banner(view):
         out.append(banner_text)
 
     target_url = arxiv_url(target.get("arxiv_id"), target.get("version"))
     target_label = f"arXiv:{target.get('arxiv_id')}{target.get('version') or ''}"
-    out.append(_table([
-        ("Record", md_code(view.record_id)),
-        ("Target paper", f"{md_inline(target.get('title'))} ({md_link(target_label, target_url) if target_url else md_inline(target_label)})"),
-        ("Authors", md_inline(", ".join(target.get("authors") or []) or "Not recorded")),
-        ("Recorded", md_inline(view.manifest["dates"]["recorded"])),
-        ("Drafted", md_inline(_or(view.manifest["dates"].get("drafted")))),
-    ]) + "\n")
+    target_link = md_link(target_label, target_url) if target_url else md_inline(target_label)
+    out.append(f"Record {md_code(view.record_id)}, recorded {md_inline(dates['recorded'])}"
+               + (f", drafted {md_inline(dates['drafted'])}" if dates.get("drafted") else "") + ".  \n"
+               f"Target paper: {md_inline(target.get('title'))} ({target_link}), by "
+               f"{md_inline(', '.join(target.get('authors') or []) or 'authors not recorded')}.\n")
 
     out.append("## Abstract\n")
     out.append(md_blocks(target.get("abstract") or "No abstract recorded.") + "\n")
@@ -213,11 +223,8 @@ def record_page(view: RecordView) -> str:
     out.append(f"*{TIER_NOTE}*\n")
 
     out.append("## Quality Dimensions\n")
-    lines = ["| Dimension | Rating | Basis |", "|---|---|---|"]
-    for rule in rules.DIMENSIONS:
-        dim = dims.get(rule.key) or {}
-        lines.append(f"| {rule.label} | {md_inline(dim.get('rating'))} | {md_inline(dim.get('basis'))} |")
-    out.append("\n".join(lines) + "\n")
+    out.append(_table([(rule.label, md_inline((dims.get(rule.key) or {}).get("rating"))) for rule in rules.DIMENSIONS],
+                      ("Dimension", "Rating")) + "\n")
     out.append(f"*{DIMENSIONS_NOTE}*\n")
 
     out.append("## Correction Record\n")
@@ -251,26 +258,24 @@ def record_page(view: RecordView) -> str:
     ]) + "\n")
 
     score = review.get("score")
+    roles = ", ".join(review.get("roles") or [])
     out.append("## Review\n")
-    out.append(_table([
-        ("Review score", md_inline(f"{score} / 10" if score is not None else "Not recorded")),
-        ("Verdict", md_inline(_or(review.get("verdict")))),
-        ("Revision round", md_inline(_or(review.get("revision_round")))),
-        ("Reviewer roles", md_inline(", ".join(review.get("roles") or []) or "Not recorded")),
-        ("Policy decision", md_inline(_or(policy.get("decision")))),
-        ("Policy basis", md_inline(_or(policy.get("basis")))),
-    ]) + "\n")
+    out.append(md_inline(_sentence([
+        f"Review score {score} / 10, verdict {_or(review.get('verdict'))}, revision round {_or(review.get('revision_round'))}."
+        if score is not None else "No review score is recorded.",
+        f"Reviewer roles: {roles}." if roles else "",
+        f"Policy decision: {_or(policy.get('decision'))}.",
+        f"Policy basis: {policy['basis']}" if policy.get("basis") else "",
+    ])) + "\n")
 
     claims = prov.get("claims") or {}
     confidence = claims.get("confidence")
     out.append("## Claims\n")
-    out.append(_table([
-        ("Extracted", md_inline(_or(claims.get("extracted")))),
-        ("Source-grounded", md_inline(_or(claims.get("source_grounded")))),
-        ("Verified against an independent source", md_inline(_or(claims.get("verified")))),
-        ("Confidence (min / median / max)", md_inline(
-            f"{confidence['min']} / {confidence['median']} / {confidence['max']}" if confidence else "Not recorded")),
-    ]) + "\n")
+    out.append(md_inline(_sentence([
+        f"{_or(claims.get('extracted'))} extracted, {_or(claims.get('source_grounded'))} source-grounded, "
+        f"{_or(claims.get('verified'))} verified against an independent source.",
+        f"Confidence min / median / max: {confidence['min']} / {confidence['median']} / {confidence['max']}." if confidence else "",
+    ])) + "\n")
     if prov.get("uncertainties"):
         out.append("Uncertainties stated by the synthesis:\n")
         out.append("\n".join(f"- {md_inline(u)}" for u in prov["uncertainties"]) + "\n")
@@ -289,36 +294,26 @@ def record_page(view: RecordView) -> str:
         out.append("No source is identified.\n")
 
     out.append("## Files\n")
-    files = [(md_link("manifest.json", f"{base}/manifest.json"), "The manifest as published (never edited)."),
-             (md_link("folded.json", f"{base}/{FOLDED_FILE}"), "Status, correction count and field values with every correction applied."),
-             (md_link("proofs.json", f"{base}/{PROOFS_FILE}"), f"Inclusion proofs of this record's entries in the site [checkpoint](../{CHECKPOINT_FILE}).")]
-    for artifact in view.manifest.get("artifacts", []):
-        if artifact["path"] != "manifest.json":
-            files.append((md_link(artifact["path"], f"{base}/{artifact['path']}"),
-                          md_inline(f"{artifact.get('role')}, {artifact.get('bytes')} bytes, SHA-256 {artifact.get('sha256')}")))
-    for entry in view.corrections:
-        name = f"{entry['sequence']:04d}.json"
-        files.append((md_link(f"corrections/{name}", f"{base}/corrections/{name}"), md_inline(f"Correction {entry['sequence']}: {entry['type']}")))
-    out.append(_table(files, ("File", "What it is")) + "\n")
-
+    links = [md_link("manifest.json", f"{base}/manifest.json")]
+    links += [md_link(a["path"], f"{base}/{a['path']}") for a in view.manifest.get("artifacts", []) if a["path"] != "manifest.json"]
+    links += [md_link(f"corrections/{e['sequence']:04d}.json", f"{base}/corrections/{e['sequence']:04d}.json") for e in view.corrections]
+    links += [md_link(pages_file, f"{base}/{pages_file}") for pages_file in (FOLDED_FILE, PROOFS_FILE)]
+    out.append(" · ".join(links) + "\n")
+    out.append(f"*The manifest, provenance record and corrections exactly as published; `folded.json` holds the "
+               f"current values with every correction applied, `proofs.json` the inclusion proofs in the site "
+               f"[checkpoint](../{CHECKPOINT_FILE}).*\n")
     if view.manifest.get("truncations"):
-        out.append("Fields that were truncated in the imported text and restored:\n")
-        out.append("\n".join(f"- {md_code(t.get('field'))}: restored from {md_inline(_or(t.get('restored_from'), 'nowhere'))}"
-                             for t in view.manifest["truncations"]) + "\n")
+        out.append(md_inline("Truncated in the imported text and restored: " + "; ".join(
+            f"{t.get('field')} (from {_or(t.get('restored_from'), 'nowhere')})" for t in view.manifest["truncations"]) + ".") + "\n")
 
     out.append("## Correction log\n")
     if not view.corrections:
         out.append("No corrections. The record is as published.\n")
     for entry in reversed(view.corrections):  # newest first
         out.append(f"### {entry['sequence']:04d} {md_inline(entry['type'])} ({md_inline(_date(entry['at']))})\n")
-        out.append(_table([
-            ("Sequence", str(entry["sequence"])),
-            ("Type", md_inline(entry["type"])),
-            ("Date", md_inline(entry["at"])),
-            ("By", md_inline(entry["by"])),
-            ("Reason", md_inline(entry["reason"])),
-            ("Status after", md_inline(f"{entry['status_before']} → {entry['status_after']}")),
-        ]) + "\n")
+        out.append(md_inline(f"Sequence {entry['sequence']}, {entry['type']}, {entry['at']}, by {entry['by']}. "
+                             f"Status {entry['status_before']} → {entry['status_after']}.") + "  \n"
+                   + "Reason: " + md_inline(entry["reason"]) + "\n")
         if entry.get("changes"):
             out.append("Changed fields (old → new):\n")
             out.append("\n".join(f"- {md_code(c['field'])}: {_json_value(c['old'])} → {_json_value(c['new'])}"
@@ -326,6 +321,17 @@ def record_page(view: RecordView) -> str:
 
     out.append(f'<script type="application/ld+json">{json_for_script(json_ld(view))}</script>\n')
     return "\n".join(out)
+
+
+def search_entry(view: RecordView) -> dict:
+    """The record's entry in Material's search index: title, id, status, tier and research question.
+
+    Material renders these strings as HTML, so they are HTML-escaped.
+    """
+    values = view.values
+    text = (f"{view.record_id} {view.record_id.split(':')[-1]} · {view.folded.status} · "
+            f"{(values.get('quality_tier') or {}).get('tier')}. {values.get('research_question')}")
+    return {"location": f"{RECORDS_DIR}/{view.folder_name}/", "title": html(values.get("title")), "text": html(text)}
 
 
 # ---------------------------------------------------------------------------------------------------

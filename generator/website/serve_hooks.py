@@ -1,18 +1,27 @@
-"""MkDocs hook used by `sovereign-publish serve`: regenerate the docs before every (re)build.
+"""MkDocs hooks used by `sovereign-publish serve`: regenerate the docs before every (re)build and add
+the records' search entries after it, as `sovereign-publish build` does.
 
-MkDocs loads this file by path, as a module of its own, so the callback lives on the normally
-imported module ``generator.website.serve_hooks`` and is looked up there.
+MkDocs loads this file by path, as a module of its own, so the state lives on the normally imported
+module ``generator.website.serve_hooks`` and is looked up there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-REGENERATE: Callable[[], None] | None = None
+REGENERATE: Callable[[], list] | None = None
+VIEWS: list = []
 
 
 def on_pre_build(config, **kwargs) -> None:
     import generator.website.serve_hooks as shared
 
     if shared.REGENERATE is not None:
-        shared.REGENERATE()
+        shared.VIEWS = shared.REGENERATE()
+
+
+def on_post_build(config, **kwargs) -> None:
+    import generator.website.serve_hooks as shared
+    from generator.website.build import add_search_entries
+
+    add_search_entries(config.site_dir, shared.VIEWS)
