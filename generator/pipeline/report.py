@@ -1,0 +1,127 @@
+"""The report artifact: ``report.md``, in the section order of the kernel's drafts.
+
+Title, Abstract, 1 Introduction, 2 Methodology, 3 Results, 4 Uncertainties, 5 Extracted Claims
+(table: Claim | Verified | Confidence, then each claim's evidence), References. Nothing is shortened:
+the title is the whole research question and the abstract the whole abstract. Every text that did not
+come from this module (question, titles, abstracts, claims, queries, model reasons) is untrusted and
+goes through ``generator.website.escape`` (``md_inline``/``md_code``), so it renders as the text it is,
+never as Markdown or HTML. The results line keeps the kernel's format (numbers and enum names only),
+so ``3 Results`` reads the same to a person and to the importer's parser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from generator.corpus import Paper
+from generator.pipeline.claims import CLAIM_RULE, CheckedClaim
+from generator.pipeline.policy import PolicyDecision
+from generator.pipeline.tribunal import TribunalResult
+from generator.records.compose import SourceRef
+from generator.website.escape import md_code, md_inline
+
+REPORT_FILE = "report.md"
+REPORT_MEDIA_TYPE = "text/markdown; charset=utf-8"
+TITLE_PREFIX = "SOVEREIGN: "
+
+
+@dataclass(frozen=True)
+class ReportData:
+    question: str
+    target: Paper
+    drafted: datetime
+    methodology: tuple[str, ...]  # plain sentences, escaped here
+    queries: tuple[str, ...]
+    papers_retrieved: int
+    claims: tuple[CheckedClaim, ...]
+    verifier: str
+    threshold: float
+    tribunal: TribunalResult
+    policy: PolicyDecision
+    uncertainties: tuple[str, ...]
+    references: tuple[SourceRef, ...]
+
+    @property
+    def claims_verified(self) -> int:
+        return sum(1 for c in self.claims if c.verified)
+
+
+def results_line(papers: int, claims: int, verified: int, score: float, verdict: str, revision_round: int,
+                 decision: str) -> str:
+    """The kernel's results sentence, e.g. '10 papers retrieved. 8 claims extracted, 0 verified. Tribunal:
+    1.5/10 → REJECT (revision_round=0). Policy: ESCALATE_TO_OWNER.'"""
+    return (f"{papers} papers retrieved. {claims} claims extracted, {verified} verified. "
+            f"Tribunal: {score:.1f}/10 → {verdict} (revision_round={revision_round}). Policy: {decision}.")
+
+
+def _date(moment: datetime) -> str:
+    return f"{moment:%B} {moment.day}, {moment.year}"
+
+
+def _source_label(source: str | None) -> str:
+    return md_code(source) if source else "none"
+
+
+def render_report(data: ReportData) -> bytes:
+    t = data.tribunal
+    out: list[str] = []
+    out.append(f"# {TITLE_PREFIX}{md_inline(data.question)}\n")
+    out.append("SOVEREIGN research pipeline\n")
+    out.append("Autonomous draft — Owner review required before publication\n")
+    out.append(f"{_date(data.drafted)}\n")
+
+    out.append("## Abstract\n")
+    out.append(md_inline(data.target.abstract) + "\n")
+
+    out.append("## 1 Introduction\n")
+    out.append(f"Analysis of: {md_inline(data.target.title)} ({md_code(data.target.versioned_id)}). "
+               f"Research goal: {md_inline(data.question)}\n")
+
+    out.append("## 2 Methodology\n")
+    out.append(" ".join(md_inline(sentence) for sentence in data.methodology) + "\n")
+    if data.queries:
+        out.append("Search queries, as sent:\n")
+        out.append("\n".join(f"{i}. {md_code(q)}" for i, q in enumerate(data.queries, start=1)) + "\n")
+
+    out.append("## 3 Results\n")
+    out.append(results_line(data.papers_retrieved, len(data.claims), data.claims_verified, t.score, t.verdict,
+                            t.revision_round, data.policy.decision) + "\n")
+    for round_ in t.rounds:
+        label = "First review" if round_.revision_round == 0 else f"After revision round {round_.revision_round}"
+        out.append(f"{label}: combined score {round_.combined:.1f}/10.\n")
+        out.append("\n".join(f"- {review.role} {review.score:.1f}/10: " + "; ".join(md_inline(r) for r in review.reasons)
+                             for review in round_.reviews) + "\n")
+    out.append(f"Policy {md_code(data.policy.rule)}: {md_inline(data.policy.basis)}\n")
+
+    out.append("## 4 Uncertainties\n")
+    out.append("\n".join(f"- {md_inline(u)}" for u in data.uncertainties) + "\n" if data.uncertainties
+               else "None stated.\n")
+
+    out.append("## 5 Extracted Claims\n")
+    if data.claims:
+        rows = ["| Claim | Verified | Confidence |", "| --- | --- | --- |"]
+        rows += [f"| {md_inline(c.text)} | {'✓' if c.verified else '×'} | {c.confidence:.2f} |" for c in data.claims]
+        out.append("\n".join(rows) + "\n")
+        out.append(f"Evidence per claim (extraction rule {CLAIM_RULE}; verification {md_inline(data.verifier)} "
+                   f"against independent sources only, threshold {data.threshold:g}):\n")
+        lines = []
+        for i, c in enumerate(data.claims, start=1):
+            line = (f"{i}. {md_inline(c.claim.location)}; {md_inline(c.claim.rule)}; extraction confidence "
+                    f"{c.claim.confidence:.2f}; best independent source {_source_label(c.best_source)} "
+                    f"(score {c.best_score:.4f}, {'verified' if c.verified else 'not verified'}); nearest source by "
+                    f"embedding {_source_label(c.nearest_source)} (cosine {c.nearest_similarity:.4f})")
+            if c.withdrawn:
+                line += "; withdrawn from the synthesis in revision"
+            lines.append(line + ".")
+        out.append("\n".join(lines) + "\n")
+    else:
+        out.append("No sentence of the target paper met the claim rule.\n")
+
+    out.append("## References\n")
+    refs = []
+    for ref in data.references:
+        title = ref.paper.title if ref.paper else ref.arxiv_id
+        refs.append(f"- <{ref.url}> — {md_inline(title)} ({ref.role})")
+    out.append("\n".join(refs) + "\n")
+    return "\n".join(out).encode("utf-8")
