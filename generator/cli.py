@@ -190,5 +190,37 @@ def verify_command(site_dir: Path) -> None:
     click.echo(f"{checked} checkpoint entries verified against {Path(site_dir) / 'checkpoint.json'}.")
 
 
+@cli.command("run")
+@click.argument("question")
+@click.option("--paper", "paper_id", required=True, metavar="ARXIV_ID", help="The target paper, e.g. 2604.23996 or 2604.23996v1.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Pipeline config (YAML); default: sovereign.yml if present.")
+@click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override one config value (repeatable), e.g. --set search.backend=arxiv.")
+@click.option("--offline", is_flag=True, help="Search the shipped arXiv corpus, whatever the config says.")
+@RECORDS_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print a machine summary (record id, folder, counts, score, verdict, policy) to stdout.")
+def run_command(question, paper_id, config_file, overrides, offline, records_dir, as_json) -> None:
+    """Run the research pipeline on QUESTION about one paper and write its record (nothing on any error).
+
+    \b
+    Example:
+      sovereign-publish run "How does soft modality-guided routing affect expert specialization?" \\
+        --paper 2604.23996 --offline
+    """
+    import json as _json
+
+    from generator.pipeline.config import load_config
+    from generator.pipeline.progress import ConsoleProgress
+    from generator.pipeline.run import run_pipeline
+
+    config = load_config(config_file, overrides, offline=offline)
+    with ConsoleProgress() as progress:
+        result = run_pipeline(question, paper_id, config, records_dir, progress)
+    if as_json:
+        click.echo(_json.dumps(result.summary(), indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        state = "written" if result.written else "already published, unchanged"
+        click.echo(f"{result.record_id}  {result.folder}  ({state}): {result.review_line}")
+
+
 def main() -> None:
     cli()
