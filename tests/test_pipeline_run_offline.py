@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import SEEDS
+import shutil
+
+from conftest import REPO, SEEDS
 from generator.cli import cli
 from generator.errors import InputError
 from generator.pipeline.config import PipelineConfig, config_from_dict
@@ -64,6 +66,24 @@ def test_each_seed_question_gives_a_valid_record(seed, tmp_path, fixed_epoch):
     # Independent sources only: the target is never the evidence for its own claims.
     assert all(c.best_source and not c.best_source.startswith(TARGET) for c in result.claims)
     assert all(c.nearest_source for c in result.claims)
+
+
+@pytest.mark.slow
+def test_runs_of_the_seed_questions_sit_beside_the_imported_drafts_and_are_published(tmp_path, fixed_epoch):
+    from generator.website.build import build_site
+
+    records = tmp_path / "records"
+    shutil.copytree(REPO / "records", records)
+    imported = {p.name for p in records.iterdir()}
+
+    runs = [run_pipeline(QUESTIONS[seed], TARGET, PipelineConfig(), records) for seed in sorted(QUESTIONS)]
+
+    assert all(r.written for r in runs)
+    assert not {r.folder.name for r in runs} & imported  # a run is a new synthesis, never the imported draft's id
+    result = build_site(records, tmp_path / "site", work_dir=tmp_path / "build")
+    assert result.records == len(imported) + len(runs)
+    for run in runs:
+        assert (tmp_path / "site" / "records" / run.folder.name / "index.html").is_file()
 
 
 def test_same_inputs_and_epoch_give_byte_identical_records(tmp_path, fixed_epoch):

@@ -39,7 +39,7 @@ from generator.pipeline.search import ArxivApiSearch, CorpusSearch, SearchError,
 from generator.pipeline.tribunal import TRIBUNAL_VERSION, Draft, LlmReviewer, OfflineReviewer, Reviewer, TribunalResult, run_tribunal
 from generator.pipeline.verification import Verifier, make_verifier
 from generator.records import rules
-from generator.records.compose import MANIFEST_FILE, PROVENANCE_FILE, Artifact, SourceRef, Synthesis, compose_record, derive_record_id
+from generator.records.compose import MANIFEST_FILE, PROVENANCE_FILE, Artifact, SourceRef, Synthesis, compose_record
 from generator.records.schemas import schema_problems
 from generator.records.store import write_new_record
 
@@ -365,7 +365,7 @@ def run_pipeline(question: str, paper_id: str, config: PipelineConfig, records_d
                            final_claims, tribunal, tribunal_backend, policy, settings, measurement is not None,
                            provider, embeddings, verifier, sentences_count=len(sentences))
     files = compose_record(synthesis)
-    record_id = derive_record_id(question, target.arxiv_id)
+    record_id = json.loads(files[MANIFEST_FILE])["record_id"]
     _check_composed(files)
     progress.done("report", f"{record_id}: {', '.join(sorted(files))}")
 

@@ -19,10 +19,17 @@ PROVENANCE_FILE = "provenance.json"
 CORRECTIONS_DIR = "corrections"
 
 
-def derive_record_id(research_question: str, target_arxiv_id: str) -> str:
-    """Content-derived and stable: the same question about the same paper always gets the same id."""
+def derive_record_id(research_question: str, target_arxiv_id: str, origin_format: str = "kernel-draft") -> str:
+    """Content-derived and stable: the same question about the same paper always gets the same id.
+
+    A record made by ``run`` is a different synthesis from an imported kernel draft of the same
+    question, so its id also covers its origin; imported ids keep the original rule (published ids never change).
+    """
     base, _ = split_arxiv_id(target_arxiv_id)
-    digest = sha256_json({"research_question": " ".join(research_question.split()), "target": base})
+    key = {"research_question": " ".join(research_question.split()), "target": base}
+    if origin_format == "pipeline-run":
+        key["origin"] = origin_format
+    digest = sha256_json(key)
     return "SRCH:" + digest[:8].upper()
 
 
@@ -195,7 +202,7 @@ def _quality_dimensions(s: Synthesis) -> dict:
 
 def compose_record(s: Synthesis) -> dict[str, bytes]:
     """The files of one record folder (name -> bytes), manifest last because it digests the others."""
-    record_id = s.record_id or derive_record_id(s.research_question, s.target.arxiv_id)
+    record_id = s.record_id or derive_record_id(s.research_question, s.target.arxiv_id, s.origin_format)
     paper_level, paper_basis = _paper_level(s)
     provenance_level, provenance_basis = _provenance_level(s)
     files: dict[str, bytes] = {}

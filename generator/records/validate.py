@@ -43,9 +43,9 @@ def _rule_problems(file: str, manifest: dict) -> list[Problem]:
     origin = manifest.get("origin", {}).get("format")
     target = manifest.get("target_paper", {}).get("arxiv_id")
     if origin != "public-record-page" and target and manifest.get("research_question"):
-        expected_id = derive_record_id(manifest["research_question"], target)
+        expected_id = derive_record_id(manifest["research_question"], target, origin)
         if manifest.get("record_id") != expected_id:
-            problems.append(Problem(file, "/record_id", f"id is derived from the research question and target paper: expected {expected_id}"))
+            problems.append(Problem(file, "/record_id", f"id is derived from the research question, target paper and origin: expected {expected_id}"))
     return problems
 
 
