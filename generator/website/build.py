@@ -155,18 +155,19 @@ def _epoch_iso() -> str:
 
 
 @contextlib.contextmanager
-def reproducible_time(views: list[RecordView]):
-    """Pin SOURCE_DATE_EPOCH (MkDocs' sitemap dates and gzip header) to the newest record or correction.
+def reproducible_time(newest: str | None):
+    """Pin SOURCE_DATE_EPOCH (MkDocs' sitemap dates and gzip header) to ``newest``, the time of the
+    newest record or correction.
 
     An explicit SOURCE_DATE_EPOCH wins. Without one the site is still a function of the records alone.
     """
-    if os.environ.get("SOURCE_DATE_EPOCH") or not views:
+    if os.environ.get("SOURCE_DATE_EPOCH") or not newest:
         yield
         return
     from datetime import datetime
 
-    newest = datetime.fromisoformat(_newest(views).replace("Z", "+00:00"))
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(newest.timestamp()))
+    stamp = datetime.fromisoformat(newest.replace("Z", "+00:00"))
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(stamp.timestamp()))
     try:
         yield
     finally:
@@ -202,13 +203,18 @@ def run_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path) -> None:
         logger.removeHandler(collect)
 
 
-def add_search_entries(site_dir: Path, views: list[RecordView]) -> None:
-    """Append one entry per record to Material's search index (record pages are excluded from its parse)."""
+def search_entries(views: list[RecordView]) -> list[dict]:
+    """One entry per record for Material's search index, in record id order."""
+    return [pages.search_entry(view) for view in sorted(views, key=lambda v: v.record_id)]
+
+
+def add_search_entries(site_dir: Path, entries: list[dict]) -> None:
+    """Append the records' entries to Material's search index (record pages are excluded from its parse)."""
     path = Path(site_dir) / "search" / "search_index.json"
     if not path.is_file():
         return
     index = json.loads(path.read_text(encoding="utf-8"))
-    index["docs"] += [pages.search_entry(view) for view in sorted(views, key=lambda v: v.record_id)]
+    index["docs"] += entries
     path.write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
 
 
@@ -234,8 +240,12 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
     start = time.perf_counter()
     evaluation = load_evaluation(verifier_eval)
     generated = work_dir / "docs"
-    with reproducible_time(views):
+    with reproducible_time(_newest(views)):
         document = generate_docs(views, folders, generated, docs_dir=docs_dir, evaluation=evaluation)
+        entries = search_entries(views)
+        record_count, correction_count = len(views), sum(len(v.corrections) for v in views)
+        # MkDocs holds every page in memory; release the parsed records first so the two peaks do not add up.
+        del views, folders
         timings["generate"] = time.perf_counter() - start
 
         start = time.perf_counter()
@@ -244,13 +254,12 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
         shutil.rmtree(staging, ignore_errors=True)
         try:
             run_mkdocs(config_file, generated, staging)
-            add_search_entries(staging, views)
+            add_search_entries(staging, entries)
             _replace_dir(staging, out_dir)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         timings["mkdocs"] = time.perf_counter() - start
-    return BuildResult(out_dir, len(views), sum(len(v.corrections) for v in views), document["tree_size"],
-                       document["root"], timings)
+    return BuildResult(out_dir, record_count, correction_count, document["tree_size"], document["root"], timings)
 
 
 def serve(records_dir: Path, *, work_dir: Path | None = None, docs_dir: Path = DEFAULT_DOCS,
@@ -264,13 +273,13 @@ def serve(records_dir: Path, *, work_dir: Path | None = None, docs_dir: Path = D
 
     generated = Path(work_dir or "build").resolve() / "docs"
 
-    def regenerate() -> list[RecordView]:
+    def regenerate() -> list[dict]:
         views, folders = load_views(records_dir)
         scratch = generated.with_name("docs.next")
         generate_docs(views, folders, scratch, docs_dir=docs_dir, evaluation=load_evaluation(verifier_eval))
         sync_tree(scratch, generated)
         shutil.rmtree(scratch, ignore_errors=True)
-        return views
+        return search_entries(views)
 
     regenerate()
     serve_hooks.REGENERATE = regenerate

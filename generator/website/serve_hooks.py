@@ -10,18 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 REGENERATE: Callable[[], list] | None = None
-VIEWS: list = []
+SEARCH_ENTRIES: list[dict] = []
 
 
 def on_pre_build(config, **kwargs) -> None:
     import generator.website.serve_hooks as shared
 
     if shared.REGENERATE is not None:
-        shared.VIEWS = shared.REGENERATE()
+        shared.SEARCH_ENTRIES = shared.REGENERATE()
 
 
 def on_post_build(config, **kwargs) -> None:
     import generator.website.serve_hooks as shared
     from generator.website.build import add_search_entries
 
-    add_search_entries(config.site_dir, shared.VIEWS)
+    add_search_entries(config.site_dir, shared.SEARCH_ENTRIES)
