@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from generator.errors import Problem
+
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary file in the same folder, then rename it over ``path``."""
@@ -36,3 +38,26 @@ def dump_json(value: Any) -> str:
 
 def atomic_write_json(path: Path, value: Any) -> None:
     atomic_write_text(path, dump_json(value))
+
+
+def read_json_object(path: Path, problems: list[Problem], *, altered: str | None = None) -> dict | None:
+    """Parse a JSON object from ``path``, or add a Problem saying why not and return None.
+
+    With ``altered`` (what to tell the reader), the file must also be in the ``dump_json`` layout,
+    checked on the same bytes.
+    """
+    try:
+        data = Path(path).read_bytes()
+        value = json.loads(data)
+    except FileNotFoundError:
+        problems.append(Problem(str(path), "", "file is missing"))
+        return None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        problems.append(Problem(str(path), "", f"not valid JSON: {exc}"))
+        return None
+    if not isinstance(value, dict):
+        problems.append(Problem(str(path), "", "expected a JSON object at the top level"))
+        return None
+    if altered is not None and data != dump_json(value).encode("utf-8"):
+        problems.append(Problem(str(path), "", f"file is not in the canonical layout (sorted keys, 2-space indent, final newline): {altered}"))
+    return value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -10,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import InputError, Problem
+from generator.fsio import read_json_object
 from generator.records.compose import CORRECTIONS_DIR, MANIFEST_FILE, PROVENANCE_FILE, record_folder_name
 
 DEFAULT_RECORDS_DIR = Path("records")
@@ -58,31 +58,16 @@ def write_new_record(records_dir: Path, record_id: str, files: dict[str, bytes])
     return folder, True
 
 
-def _load_json(path: Path, problems: list[Problem]) -> dict | None:
-    try:
-        value = json.loads(path.read_bytes())
-    except FileNotFoundError:
-        problems.append(Problem(str(path), "", "file is missing"))
-        return None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        problems.append(Problem(str(path), "", f"not valid JSON: {exc}"))
-        return None
-    if not isinstance(value, dict):
-        problems.append(Problem(str(path), "", "expected a JSON object at the top level"))
-        return None
-    return value
-
-
 def read_record(folder: Path) -> RecordFiles:
     record = RecordFiles(folder=folder)
-    record.manifest = _load_json(folder / MANIFEST_FILE, record.problems)
-    record.provenance = _load_json(folder / PROVENANCE_FILE, record.problems)
+    record.manifest = read_json_object(folder / MANIFEST_FILE, record.problems)
+    record.provenance = read_json_object(folder / PROVENANCE_FILE, record.problems)
     corrections_dir = folder / CORRECTIONS_DIR
     if corrections_dir.is_dir():
         for path in sorted(corrections_dir.iterdir()):
             if path.name.startswith("."):
                 continue
-            value = _load_json(path, record.problems)
+            value = read_json_object(path, record.problems)
             if value is not None:
                 record.corrections.append((path, value))
     return record

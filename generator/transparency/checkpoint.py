@@ -17,13 +17,12 @@ correction chain, so a flipped byte in any mirrored file is reported by name.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.digests import sha256_bytes, sha256_json
 from generator.errors import Problem
-from generator.fsio import dump_json
+from generator.fsio import read_json_object
 from generator.transparency.merkle import MerkleTree, leaf_hash, verify_inclusion
 
 CHECKPOINT_FORMAT = "sovereign-publish-checkpoint-v1"
@@ -115,21 +114,7 @@ def build_checkpoint(entries: list[Entry]) -> Checkpoint:
 
 
 def _load(path: Path, problems: list[Problem]) -> dict | None:
-    try:
-        data = path.read_bytes()
-        value = json.loads(data)
-    except FileNotFoundError:
-        problems.append(Problem(str(path), "", "file is missing"))
-        return None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        problems.append(Problem(str(path), "", f"not valid JSON: {exc}"))
-        return None
-    if not isinstance(value, dict):
-        problems.append(Problem(str(path), "", "expected a JSON object"))
-        return None
-    if data != dump_json(value).encode("utf-8"):
-        problems.append(Problem(str(path), "", "file is not in the canonical layout (sorted keys, 2-space indent, final newline): it was altered"))
-    return value
+    return read_json_object(path, problems, altered="it was altered")
 
 
 def _hex_list(values) -> list[bytes] | None:
