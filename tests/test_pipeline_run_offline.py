@@ -70,6 +70,7 @@ def test_each_seed_question_gives_a_valid_record(seed, tmp_path, fixed_epoch):
 
 @pytest.mark.slow
 def test_runs_of_the_seed_questions_sit_beside_the_imported_drafts_and_are_published(tmp_path, fixed_epoch):
+    from generator.transparency.checkpoint import verify_site
     from generator.website.build import build_site
 
     records = tmp_path / "records"
@@ -80,10 +81,16 @@ def test_runs_of_the_seed_questions_sit_beside_the_imported_drafts_and_are_publi
 
     assert all(r.written for r in runs)
     assert not {r.folder.name for r in runs} & imported  # a run is a new synthesis, never the imported draft's id
-    result = build_site(records, tmp_path / "site", work_dir=tmp_path / "build")
+    site = tmp_path / "site"
+    result = build_site(records, site, work_dir=tmp_path / "build")
     assert result.records == len(imported) + len(runs)
     for run in runs:
-        assert (tmp_path / "site" / "records" / run.folder.name / "index.html").is_file()
+        assert (site / "records" / run.folder.name / "index.html").is_file()
+        # The Markdown report is published byte for byte, never rendered as a page of its own.
+        assert (site / "records" / run.folder.name / "report.md").read_bytes() == (run.folder / "report.md").read_bytes()
+        assert not (site / "records" / run.folder.name / "report").exists()
+    checked, problems = verify_site(site)
+    assert problems == [] and checked == result.tree_size
 
 
 def test_same_inputs_and_epoch_give_byte_identical_records(tmp_path, fixed_epoch):

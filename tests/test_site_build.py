@@ -181,6 +181,9 @@ def test_links_never_take_an_untrusted_url():
     assert escape.md_link("x", "javascript:alert(1)") == "x"
     assert escape.md_link("x", "https://arxiv.org/abs/1 onclick=") == "x"
     assert escape.md_link("x", "https://arxiv.org/abs/2604.23996v1") == "[x](https://arxiv.org/abs/2604.23996v1)"
+    assert escape.html_link("<b>x</b>", "javascript:alert(1)") == "&lt;b&gt;x&lt;/b&gt;"
+    assert escape.html_link("x", 'report.md" onclick="alert(1)') == "x"
+    assert escape.html_link("<i>", "corrections/0001.json") == '<a href="corrections/0001.json">&lt;i&gt;</a>'
     assert pages.arxiv_url("2604.23996", "v1") == "https://arxiv.org/abs/2604.23996v1"
     assert pages.arxiv_url("javascript:alert(1)", None) is None
 

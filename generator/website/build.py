@@ -3,11 +3,13 @@
 1. ``validate_tree``: an invalid record stops the build (``ValidationFailed`` names each problem).
 2. Generate the docs MkDocs needs into a scratch folder (default ``build/docs``, git-ignored): first a
    copy of the hand-written ``docs/``, then one page per record, the records index, the quality
-   guide, the schemas page, and the machine-readable mirror (each record's files byte for byte,
-   ``folded.json``, ``proofs.json``, ``records/index.json``, ``schemas/*.json``, ``corrections.xml``,
-   ``checkpoint.json``). MkDocs copies the mirror into the site and validates every link to it.
-3. Run MkDocs (strict) into a staging folder next to ``--out`` and rename it into place, so a failed
-   build never leaves a half-written site.
+   guide, the schemas page, and the site-wide machine-readable files (``records/index.json``,
+   ``schemas/*.json``, ``corrections.xml``, ``checkpoint.json``), whose links MkDocs validates.
+   Each record's own files (byte for byte as published, plus ``folded.json`` and ``proofs.json``) go
+   to ``build/mirror`` instead: MkDocs would render an artifact named ``*.md`` as a page rather
+   than publish its bytes, so it never sees them.
+3. Run MkDocs (strict) into a staging folder next to ``--out``, copy the mirror in, and rename it
+   into place, so a failed build never leaves a half-written site.
 
 Record pages are not nav entries (``not_in_nav``): with every page in the nav, MkDocs Material
 renders the whole nav into every page, which is quadratic in the number of records.
@@ -92,12 +94,14 @@ def _newest(views: list[RecordView]) -> str | None:
     return max((v.latest_at for v in views), default=None)
 
 
-def generate_docs(views: list[RecordView], folders: dict[str, Path], dest: Path, *,
+def generate_docs(views: list[RecordView], folders: dict[str, Path], dest: Path, mirror_dest: Path, *,
                   docs_dir: Path = DEFAULT_DOCS, evaluation: dict | None = None) -> dict:
-    """Write everything MkDocs needs into ``dest`` (replaced); returns the checkpoint document."""
-    dest = Path(dest)
-    if dest.exists():
-        shutil.rmtree(dest)
+    """Write everything MkDocs needs into ``dest`` and the records' own files into ``mirror_dest``
+    (both replaced); returns the checkpoint document."""
+    dest, mirror_dest = Path(dest), Path(mirror_dest)
+    for folder in (dest, mirror_dest):
+        if folder.exists():
+            shutil.rmtree(folder)
     if Path(docs_dir).is_dir():
         for name in GENERATED:
             if (Path(docs_dir) / name).exists():
@@ -115,8 +119,8 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], dest: Path,
 
     for view in views:
         (records_out / f"{view.folder_name}.md").write_text(pages.record_page(view), encoding="utf-8")
-        source, target = folders[view.record_id], records_out / view.folder_name
-        target.mkdir()
+        source, target = folders[view.record_id], mirror_dest / pages.RECORDS_DIR / view.folder_name
+        target.mkdir(parents=True)
         # Published files are mirrored byte for byte, so their digests still verify on the site.
         shutil.copyfile(source / MANIFEST_FILE, target / MANIFEST_FILE)
         for artifact in view.manifest.get("artifacts", []):
@@ -239,9 +243,9 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
 
     start = time.perf_counter()
     evaluation = load_evaluation(verifier_eval)
-    generated = work_dir / "docs"
+    generated, mirror_dir = work_dir / "docs", work_dir / "mirror"
     with reproducible_time(_newest(views)):
-        document = generate_docs(views, folders, generated, docs_dir=docs_dir, evaluation=evaluation)
+        document = generate_docs(views, folders, generated, mirror_dir, docs_dir=docs_dir, evaluation=evaluation)
         entries = search_entries(views)
         record_count, correction_count = len(views), sum(len(v.corrections) for v in views)
         # MkDocs holds every page in memory; release the parsed records first so the two peaks do not add up.
@@ -254,6 +258,7 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
         shutil.rmtree(staging, ignore_errors=True)
         try:
             run_mkdocs(config_file, generated, staging)
+            shutil.copytree(mirror_dir, staging, dirs_exist_ok=True)
             add_search_entries(staging, entries)
             _replace_dir(staging, out_dir)
         finally:
@@ -272,14 +277,15 @@ def serve(records_dir: Path, *, work_dir: Path | None = None, docs_dir: Path = D
     from generator.website import serve_hooks
 
     generated = Path(work_dir or "build").resolve() / "docs"
+    mirror_dir = generated.with_name("mirror")
 
-    def regenerate() -> list[dict]:
+    def regenerate() -> tuple[list[dict], Path]:
         views, folders = load_views(records_dir)
         scratch = generated.with_name("docs.next")
-        generate_docs(views, folders, scratch, docs_dir=docs_dir, evaluation=load_evaluation(verifier_eval))
+        generate_docs(views, folders, scratch, mirror_dir, docs_dir=docs_dir, evaluation=load_evaluation(verifier_eval))
         sync_tree(scratch, generated)
         shutil.rmtree(scratch, ignore_errors=True)
-        return search_entries(views)
+        return search_entries(views), mirror_dir
 
     regenerate()
     serve_hooks.REGENERATE = regenerate

@@ -110,6 +110,17 @@ def md_link(text: Any, url: str) -> str:
     return md_inline(text)
 
 
+def html_link(text: Any, url: str) -> str:
+    """``md_link`` for raw HTML: an anchor MkDocs leaves as written (neither rewritten nor validated).
+
+    Used for the files a record page links to that MkDocs never sees (the verbatim mirror); the same
+    URL rule applies, and the text is HTML-escaped.
+    """
+    if _SAFE_URL.fullmatch(url) or _RELATIVE_URL.fullmatch(url):
+        return f'<a href="{html(url)}">{html(text)}</a>'
+    return html(text)
+
+
 def front_matter_title(text: Any) -> str:
     """A YAML front-matter line setting the page title.
 

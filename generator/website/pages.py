@@ -15,7 +15,8 @@ from generator.records import corrections as corr
 from generator.records import rules
 from generator.records.compose import record_folder_name
 from generator.records.corrections import FoldedRecord
-from generator.website.escape import front_matter_title, html, json_for_script, md_blocks, md_code, md_inline, md_link
+from generator.website.escape import (front_matter_title, html, html_link, json_for_script, md_blocks, md_code, md_inline,
+                                      md_link)
 
 SITE_URL = "https://sovereign-publish.github.io/registry/"
 QUALITY_GUIDE_PAGE = "quality-guide.md"
@@ -177,7 +178,6 @@ def record_page(view: RecordView) -> str:
     text elements (every table cell is one), which dominates a 10,000-record build.
     """
     values, prov, folded = view.values, view.provenance, view.folded
-    base = view.folder_name  # mirror folder, relative to this page
     target = values.get("target_paper", {})
     verification = values.get("verification", {})
     tier = values.get("quality_tier", {})
@@ -237,7 +237,7 @@ def record_page(view: RecordView) -> str:
 
     report_cell = md_inline(report.get("availability"))
     if report.get("path"):
-        report_cell += f" ({md_link(report['path'], base + '/' + report['path'])})"
+        report_cell += f" ({html_link(report['path'], report['path'])})"
     if report.get("note"):
         report_cell += " " + md_inline(report["note"])
     external_cell = md_inline(external.get("status"))
@@ -293,10 +293,11 @@ def record_page(view: RecordView) -> str:
         out.append("No source is identified.\n")
 
     out.append("## Files\n")
-    links = [md_link("manifest.json", f"{base}/manifest.json")]
-    links += [md_link(a["path"], f"{base}/{a['path']}") for a in view.manifest.get("artifacts", []) if a["path"] != "manifest.json"]
-    links += [md_link(f"corrections/{e['sequence']:04d}.json", f"{base}/corrections/{e['sequence']:04d}.json") for e in view.corrections]
-    links += [md_link(pages_file, f"{base}/{pages_file}") for pages_file in (FOLDED_FILE, PROOFS_FILE)]
+    # The record's files are copied into the site after MkDocs (see build.py), so these links are raw
+    # HTML relative to the page's URL, records/<folder>/, where the files are.
+    names = ["manifest.json", *(a["path"] for a in view.manifest.get("artifacts", []) if a["path"] != "manifest.json"),
+             *(f"corrections/{e['sequence']:04d}.json" for e in view.corrections), FOLDED_FILE, PROOFS_FILE]
+    links = [html_link(name, name) for name in names]
     out.append(" · ".join(links) + "\n")
     out.append(f"*The manifest, provenance record and corrections exactly as published; `folded.json` holds the "
                f"current values with every correction applied, `proofs.json` the inclusion proofs in the site "
