@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -44,13 +45,49 @@ def test_reimport_into_the_same_folder_leaves_published_files_alone(tmp_path, fi
     assert again.written is False
 
 
-def test_reimport_with_different_content_is_refused(tmp_path, fixed_epoch, monkeypatch):
+def test_reimport_of_the_same_source_later_leaves_the_record_alone(tmp_path, fixed_epoch, monkeypatch):
     [first] = import_files(SEEDS[:1], tmp_path)
+    before = {p.name: p.read_bytes() for p in first.folder.iterdir()}
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")  # another recording time
+
+    [again] = import_files(SEEDS[:1], tmp_path)
+
+    assert again.written is False and again.folder == first.folder
+    assert {p.name: p.read_bytes() for p in first.folder.iterdir()} == before
+
+
+def _edited_seed(tmp_path: Path) -> Path:
+    """Seed 000 with another claim confidence: same question and paper (so the same id), other source bytes."""
+    edited = tmp_path / "edited" / SEEDS[0].name
+    edited.parent.mkdir()
+    edited.write_text(SEEDS[0].read_text(encoding="utf-8").replace("\t0.13\n", "\t0.14\n", 1), encoding="utf-8")
+    return edited
+
+
+def test_another_source_for_a_published_record_is_refused(tmp_path, fixed_epoch):
+    [first] = import_files(SEEDS[:1], tmp_path / "records")
     before = (first.folder / "manifest.json").read_bytes()
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
-    with pytest.raises(InputError, match="never rewritten"):
-        import_files(SEEDS[:1], tmp_path)
+
+    with pytest.raises(InputError, match="another source.*never rewritten"):
+        import_files([_edited_seed(tmp_path)], tmp_path / "records")
+
     assert (first.folder / "manifest.json").read_bytes() == before
+
+
+def test_a_conflict_anywhere_in_a_batch_writes_nothing(tmp_path, fixed_epoch):
+    records = tmp_path / "records"
+    import_files(SEEDS[:1], records)
+
+    with pytest.raises(InputError, match="another source"):
+        import_files([*SEEDS[1:], _edited_seed(tmp_path)], records)
+
+    assert [p.name for p in records.iterdir()] == [import_files(SEEDS[:1], records)[0].folder.name]
+
+
+def test_two_sources_for_one_id_in_one_batch_are_refused(tmp_path, fixed_epoch):
+    with pytest.raises(InputError, match="as does"):
+        import_files([SEEDS[0], _edited_seed(tmp_path)], tmp_path / "records")
+    assert not (tmp_path / "records").exists()
 
 
 def test_the_five_seeds_import_as_valid_records(imported_records):

@@ -15,7 +15,8 @@ from pathlib import Path
 from generator.corpus import Corpus, Paper, shipped_corpus, split_arxiv_id
 from generator.errors import InputError
 from generator.records import rules
-from generator.records.compose import MANIFEST_FILE, Artifact, SourceRef, Stated, Synthesis, Truncation, compose_record
+from generator.records.compose import (MANIFEST_FILE, Artifact, SourceRef, Stated, Synthesis, Truncation, compose_record,
+                                       record_folder_name)
 from generator.records.store import write_new_record
 
 DRAFT_SECTIONS = ("Abstract", "1 Introduction", "2 Methodology", "3 Results", "4 Uncertainties",
@@ -375,16 +376,35 @@ class ImportResult:
     written: bool
 
 
+def _origin_digest(manifest_bytes: bytes) -> str | None:
+    return (json.loads(manifest_bytes).get("origin") or {}).get("sha256")
+
+
 def import_files(paths: list[Path], records_dir: Path) -> list[ImportResult]:
-    """Parse every file first, then write; one malformed file means nothing is written."""
+    """Parse and check every file first, then write; one bad file means nothing is written.
+
+    A file whose record was already imported from the same source bytes is left as published (its
+    recording time would differ, so comparing whole files would refuse a harmless second import).
+    """
+    planned: dict[str, tuple[Path, str | None]] = {}
     composed = []
-    for path in paths:
-        synthesis = parse_file(Path(path))
-        files = compose_record(synthesis)
-        record_id = json.loads(files[MANIFEST_FILE])["record_id"]
-        composed.append((Path(path), record_id, files))
+    for path in map(Path, paths):
+        files = compose_record(parse_file(path))
+        record_id, origin = json.loads(files[MANIFEST_FILE])["record_id"], _origin_digest(files[MANIFEST_FILE])
+        existing = Path(records_dir) / record_folder_name(record_id) / MANIFEST_FILE
+        published = existing.is_file() and _origin_digest(existing.read_bytes()) == origin
+        if existing.exists() and not published:
+            raise InputError(f"{path}: record {record_id} is already published at {existing.parent} from another source; "
+                             "published files are never rewritten (append a correction with `sovereign-publish correct`)")
+        if record_id in planned and planned[record_id][1] != origin:
+            raise InputError(f"{path}: gives record {record_id}, as does {planned[record_id][0]}, from another source")
+        planned[record_id] = (path, origin)
+        composed.append((path, record_id, files, published))
     results = []
-    for path, record_id, files in composed:
+    for path, record_id, files, published in composed:
+        if published:
+            results.append(ImportResult(path, record_id, Path(records_dir) / record_folder_name(record_id), False))
+            continue
         folder, written = write_new_record(records_dir, record_id, files)
         results.append(ImportResult(path, record_id, folder, written))
     return results
