@@ -16,6 +16,8 @@ from site_fixtures import (CORRECTED_ID, HOSTILE_BY, HOSTILE_QUESTION, HOSTILE_R
                            built_site, site_url)  # noqa: F401 - fixtures
 from test_site_build import SECTIONS_004, _seed_rows
 
+from generator.website import pages
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
@@ -74,26 +76,37 @@ def _record_url(base: str, record_id: str) -> str:
     return f"{base}records/{record_id.replace(':', '-')}/"
 
 
+def _count_is(page, text: str) -> None:
+    """Filtering is asynchronous (it loads index.json once): wait for the count to say ``text``."""
+    page.wait_for_function("t => document.querySelector('#sp-records-count').textContent === t", arg=text)
+
+
 def test_index_lists_the_records_and_filters_them(watched, site_url, built_site):
     page = watched.goto(f"{site_url}records/")
     rows = page.locator("article table tbody tr")
     assert rows.count() == 6
     assert page.locator("#sp-records-count").inner_text() == "6 records"
     page.select_option("#sp-records-status", "RETRACTED")
+    _count_is(page, "1 of 6 records")
     assert page.locator("article table tbody tr:visible").count() == 1
     assert RETRACTED_ID in page.locator("article table tbody tr:visible").inner_text()
-    assert page.locator("#sp-records-count").inner_text() == "1 of 6 records"
     assert "status=RETRACTED" in page.url
     page.select_option("#sp-records-status", "")
+    _count_is(page, "6 records")
+    assert page.locator("article table tbody tr:visible").count() == 6
     index = json.loads((built_site.site / "records" / "index.json").read_text())
     quarantine = sum(1 for r in index["records"] if r["tier"] == "Quarantine candidate")
     page.select_option("#sp-records-tier", "Quarantine candidate")
+    _count_is(page, f"{quarantine} of 6 records")
     assert page.locator("article table tbody tr:visible").count() == quarantine
     page.select_option("#sp-records-tier", "")
     page.fill("#sp-records-search", "cloaking")
-    page.wait_for_function("document.querySelector('#sp-records-count').textContent.startsWith('1 of')")
+    _count_is(page, "1 of 6 records")
     assert CORRECTED_ID in page.locator("article table tbody tr:visible").inner_text()
+    page.locator("article table tbody tr:visible a").click()  # a result row links to its record page
+    page.wait_for_url(_record_url(site_url, CORRECTED_ID))
     watched.goto(f"{site_url}records/?status=CORRECTED")
+    _count_is(page, "1 of 6 records")
     assert page.locator("article table tbody tr:visible").count() == 1
     watched.assert_clean()
 
@@ -130,6 +143,57 @@ def test_hostile_payloads_show_as_text_and_never_run(watched, site_url, built_si
     page.wait_for_timeout(300)
     assert page.locator("article table").get_by_text(HOSTILE_TITLE, exact=True).is_visible()
     assert page.locator("article img").count() == 0
+    # And so do the rows the filter script builds from index.json.
+    page.fill("#sp-records-search", built_site.hostile_id)
+    _count_is(page, "1 of 6 records")
+    page.wait_for_timeout(300)
+    assert page.locator("article table tbody tr:visible").get_by_text(HOSTILE_TITLE, exact=True).is_visible()
+    assert page.locator("article img, article script:not([type='application/ld+json'])").count() == 0
+    watched.assert_clean()
+
+
+def test_without_index_json_the_filters_apply_to_the_rows_of_the_page(watched, site_url):
+    page = watched.page
+    page.route("**/records/index.json", lambda route: route.abort())
+    watched.goto(f"{site_url}records/")
+    page.select_option("#sp-records-status", "RETRACTED")
+    _count_is(page, "1 of 6 records on this page")
+    assert RETRACTED_ID in page.locator("article table tbody tr:visible").inner_text()
+    assert watched.dialogs == []
+
+
+@pytest.fixture(scope="module")
+def paged_site_url(built_site, tmp_path_factory):
+    """The same records with two records per index page: records/, records/page-2/, records/page-3/."""
+    from site_fixtures import build_into, serve_site
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pages, "INDEX_PAGE_SIZE", 2)
+        site = build_into(tmp_path_factory.mktemp("paged"), built_site.records, built_site.hostile_id)
+    with serve_site(site.site) as url:
+        yield url
+
+
+def test_index_pages_together_link_every_record_and_the_filters_search_all_of_them(watched, paged_site_url, built_site):
+    index = json.loads((built_site.site / "records" / "index.json").read_text())
+    seen = []
+    url = f"{paged_site_url}records/"
+    for number in (1, 2, 3):
+        page = watched.goto(url)
+        assert page.locator("#sp-records-count").inner_text() == "6 records"
+        seen += [a.inner_text() for a in page.locator("article table tbody tr a").all()]
+        if number < 3:
+            page.get_by_role("link", name="Older").first.click()
+            url = page.url
+    assert seen == [r["record_id"] for r in index["records"]]  # every record once, newest first
+    assert url == f"{paged_site_url}records/page-3/"
+
+    on_page_one = index["records"][1]["record_id"]
+    assert on_page_one not in seen[4:]
+    page.fill("#sp-records-search", on_page_one)
+    _count_is(page, "1 of 6 records")
+    page.locator("article table tbody tr:visible a").click()
+    page.wait_for_url(_record_url(paged_site_url, on_page_one))
     watched.assert_clean()
 
 

@@ -9,6 +9,7 @@ SRCH:170CA349, an expression of concern on the hostile record).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from xml.etree import ElementTree
@@ -175,6 +176,32 @@ def test_md_inline_renders_exactly_the_text(payload):
     assert doc.text_content() == " ".join(payload.replace("\x02", "\ufffd").replace("\x03", "\ufffd").split())
     cell = md.reset().convert(f"| h |\n|---|\n| {escape.md_inline(payload)} |")
     assert lxml.html.fragment_fromstring(cell, create_parent="div").xpath("count(//td)") == 1
+
+
+def _index_rows(n: int) -> list[dict]:
+    return [{"record_id": f"SRCH:0000000{i}", "title": f"Title {i}", "level": "L2", "tier": "Standard",
+             "status": "CURRENT", "review_score": 7.0, "recorded": "2026-11-22T00:00:00Z"} for i in range(n)]
+
+
+def test_index_pages_link_every_record_once_in_order_with_a_pager():
+    rows = _index_rows(5)
+
+    index_pages = pages.records_index_pages(rows, page_size=2)
+
+    assert [name for name, _ in index_pages] == ["index.md", "page-2.md", "page-3.md"]
+    linked = re.findall(r"\]\((SRCH-[0-9A-F]{8})\.md\)", "".join(text for _, text in index_pages))
+    assert linked == [f"SRCH-0000000{i}" for i in range(5)]
+    first, second, last = (text for _, text in index_pages)
+    assert "[Older](page-2.md)" in first and "[Newer](index.md)" in second and "[Older](page-3.md)" in second
+    assert "This page shows 3-4, newest first." in second and "# Records index, page 2 of 3" in second
+    # The filter script gets URLs relative to each page's own URL (records/ or records/page-N/).
+    assert 'data-total="5" data-index="index.json" data-records=""' in first
+    assert 'data-total="5" data-index="../index.json" data-records="../"' in last
+
+
+def test_a_small_registry_has_one_index_page_without_a_pager():
+    [(name, text)] = pages.records_index_pages(_index_rows(3), page_size=500)
+    assert name == "index.md" and "Pages:" not in text and "3 records. Newest first." in text
 
 
 def test_links_never_take_an_untrusted_url():

@@ -1,12 +1,18 @@
-/* Records index: a search box and tier / status filters over the static records table.
+/* Records index: a search box and tier / status filters over every record.
  *
- * No dependencies. Each row's text is read once; filtering only toggles `hidden` on rows, so it
- * stays fast with 10,000 records. The filter state is kept in the query string
- * (?q=...&tier=...&status=...) so a filtered view can be linked. Runs only on the page that has
+ * No dependencies. The static page holds one slice of the records (newest first); as soon as a
+ * filter or a search word is set, the script loads records/index.json once and shows the matches
+ * among all records (the newest RESULT_LIMIT of them) in place of the slice. Rows are built with
+ * DOM methods, so record text is only ever text. If index.json cannot be loaded (e.g. a page opened
+ * from file://), the filters apply to this page's rows instead. The filter state is kept in the query
+ * string (?q=...&tier=...&status=...) so a filtered view can be linked. Runs only on pages that have
  * the #sp-records-filter element.
  */
 (function () {
   "use strict";
+
+  var RESULT_LIMIT = 200;
+  var RECORD_ID = /^SRCH:[0-9A-F]{8}$/;
 
   function columnIndex(table, name) {
     var cells = table.tHead ? table.tHead.rows[0].cells : [];
@@ -14,6 +20,66 @@
       if (cells[i].textContent.trim() === name) return i;
     }
     return -1;
+  }
+
+  function words(text) {
+    return text.toLowerCase().split(/\s+/).filter(Boolean);
+  }
+
+  function matches(item, query) {
+    if (query.tier && item.tier !== query.tier) return false;
+    if (query.status && item.status !== query.status) return false;
+    for (var w = 0; w < query.words.length; w++) {
+      if (item.text.indexOf(query.words[w]) === -1) return false;
+    }
+    return true;
+  }
+
+  /* One index.json record as the item the filter reads (same text as a static row shows). */
+  function itemFromRecord(record) {
+    var score = record.review_score === null || record.review_score === undefined ? "" : String(record.review_score);
+    var date = String(record.recorded || "").slice(0, 10);
+    var cells = [record.record_id, record.title, record.level, record.tier, record.status, score, date];
+    return {
+      record: record,
+      tier: String(record.tier || ""),
+      status: String(record.status || ""),
+      text: cells.map(function (c) { return c === null || c === undefined ? "" : String(c); }).join(" ").toLowerCase()
+    };
+  }
+
+  function cell(row, text) {
+    var td = row.insertCell(-1);
+    td.textContent = text === null || text === undefined ? "" : String(text);
+    return td;
+  }
+
+  function renderRow(tbody, item, recordsUrl) {
+    var record = item.record;
+    var row = tbody.insertRow(-1);
+    var id = String(record.record_id || "");
+    var first = row.insertCell(-1);
+    if (RECORD_ID.test(id)) {
+      var link = document.createElement("a");
+      link.href = recordsUrl + id.replace(":", "-") + "/";
+      link.textContent = id;
+      first.appendChild(link);
+    } else {
+      first.textContent = id;
+    }
+    cell(row, record.title);
+    cell(row, record.level);
+    cell(row, record.tier);
+    var status = row.insertCell(-1);
+    if (item.status === "CURRENT") {
+      status.textContent = item.status;
+    } else {
+      var strong = document.createElement("strong");
+      strong.textContent = item.status;
+      status.appendChild(strong);
+    }
+    cell(row, record.review_score);
+    cell(row, String(record.recorded || "").slice(0, 10));
   }
 
   function setup() {
@@ -34,46 +100,99 @@
     var tier = document.getElementById("sp-records-tier");
     var status = document.getElementById("sp-records-status");
     var count = document.getElementById("sp-records-count");
+    var total = parseInt(filter.getAttribute("data-total"), 10);
+    var indexUrl = filter.getAttribute("data-index");
+    var recordsUrl = filter.getAttribute("data-records") || "";
     var tierCol = columnIndex(table, "Tier");
     var statusCol = columnIndex(table, "Status");
 
-    var rows = table.tBodies[0].rows;
-    var items = new Array(rows.length);
+    var pageBody = table.tBodies[0];
+    var results = table.createTBody();
+    results.hidden = true;
+
+    var rows = pageBody.rows;
+    var pageItems = new Array(rows.length);
     for (var r = 0; r < rows.length; r++) {
       var cells = rows[r].cells;
-      items[r] = {
+      pageItems[r] = {
         row: rows[r],
         text: rows[r].textContent.toLowerCase(),
         tier: tierCol >= 0 && cells[tierCol] ? cells[tierCol].textContent.trim() : "",
         status: statusCol >= 0 && cells[statusCol] ? cells[statusCol].textContent.trim() : ""
       };
     }
+    if (isNaN(total)) total = pageItems.length;
 
-    function apply() {
-      var words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
-      var wantTier = tier.value;
-      var wantStatus = status.value;
+    var allItems = null;  // every record, once index.json is loaded
+    var loading = null;
+    function loadAll() {
+      if (!loading) {
+        loading = fetch(indexUrl, { credentials: "same-origin" })
+          .then(function (response) {
+            if (!response.ok) throw new Error("HTTP " + response.status);
+            return response.json();
+          })
+          .then(function (index) {
+            allItems = (index.records || []).map(itemFromRecord);
+            return allItems;
+          });
+      }
+      return loading;
+    }
+
+    function showPage(query) {
       var shown = 0;
-      for (var i = 0; i < items.length; i++) {
-        var item = items[i];
-        var ok = (!wantTier || item.tier === wantTier) && (!wantStatus || item.status === wantStatus);
-        for (var w = 0; ok && w < words.length; w++) {
-          ok = item.text.indexOf(words[w]) !== -1;
-        }
-        if (item.row.hidden === ok) item.row.hidden = !ok;
+      for (var i = 0; i < pageItems.length; i++) {
+        var ok = !query || matches(pageItems[i], query);
+        if (pageItems[i].row.hidden === ok) pageItems[i].row.hidden = !ok;
         if (ok) shown++;
       }
-      count.textContent = shown === items.length
-        ? items.length + " records"
-        : shown + " of " + items.length + " records";
-      if (window.history && window.history.replaceState) {
-        var params = new URLSearchParams();
-        if (search.value) params.set("q", search.value);
-        if (wantTier) params.set("tier", wantTier);
-        if (wantStatus) params.set("status", wantStatus);
-        var query = params.toString();
-        window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : "") + window.location.hash);
+      results.hidden = true;
+      pageBody.hidden = false;
+      return shown;
+    }
+
+    function showAll(query) {
+      var found = allItems.filter(function (item) { return matches(item, query); });
+      var body = document.createElement("tbody");  // built off-document, swapped in once
+      for (var i = 0; i < found.length && i < RESULT_LIMIT; i++) renderRow(body, found[i], recordsUrl);
+      table.replaceChild(body, results);
+      results = body;
+      pageBody.hidden = true;
+      return found.length;
+    }
+
+    var generation = 0;
+    function apply() {
+      var query = { words: words(search.value), tier: tier.value, status: status.value };
+      var active = query.words.length || query.tier || query.status;
+      var mine = ++generation;
+      remember();
+      if (!active) {
+        showPage(null);
+        count.textContent = total + " records";
+        return;
       }
+      loadAll().then(function () {
+        if (mine !== generation) return;
+        var found = showAll(query);
+        count.textContent = found + " of " + total + " records" +
+          (found > RESULT_LIMIT ? " (showing the newest " + RESULT_LIMIT + ")" : "");
+      }, function () {
+        if (mine !== generation) return;
+        var shown = showPage(query);
+        count.textContent = shown + " of " + pageItems.length + " records on this page";
+      });
+    }
+
+    function remember() {
+      if (!(window.history && window.history.replaceState)) return;
+      var params = new URLSearchParams();
+      if (search.value) params.set("q", search.value);
+      if (tier.value) params.set("tier", tier.value);
+      if (status.value) params.set("status", status.value);
+      var query = params.toString();
+      window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : "") + window.location.hash);
     }
 
     var initial = new URLSearchParams(window.location.search);

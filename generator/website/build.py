@@ -135,7 +135,8 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], dest: Path,
 
     by_date = sorted(views, key=lambda v: (v.manifest["dates"]["recorded"], v.record_id), reverse=True)
     index = mirror.records_index(by_date)
-    (records_out / "index.md").write_text(pages.records_index_page(index["records"]), encoding="utf-8")
+    for name, text in pages.records_index_pages(index["records"], pages.INDEX_PAGE_SIZE):
+        (records_out / name).write_text(text, encoding="utf-8")
     (records_out / pages.INDEX_JSON).write_text(dump_json(index), encoding="utf-8")
 
     (dest / pages.QUALITY_GUIDE_PAGE).write_text(pages.quality_guide_page(evaluation), encoding="utf-8")

@@ -360,18 +360,51 @@ def _options(values: list[str]) -> str:
     return "".join(f'<option value="{v}">{v}</option>' for v in values)
 
 
-def records_index_page(rows: list[dict]) -> str:
-    """All records in one table (newest first); records-index.js adds search and filters."""
+INDEX_PAGE_SIZE = 500  # rows per static index page: 10,000 rows in one page is 250,000 DOM nodes and seconds of layout
+
+
+def index_page_name(number: int) -> str:
+    """Index page ``number`` (from 1), relative to the records folder: index.md, page-2.md, ..."""
+    return "index.md" if number == 1 else f"page-{number}.md"
+
+
+def _pager(number: int, count: int) -> str:
+    if count == 1:
+        return ""
+    links = [f"**{k}**" if k == number else f"[{k}]({index_page_name(k)})" for k in range(1, count + 1)]
+    newer = f"[Newer]({index_page_name(number - 1)})" if number > 1 else "Newer"
+    older = f"[Older]({index_page_name(number + 1)})" if number < count else "Older"
+    return f"Pages: {newer} · {' '.join(links)} · {older}\n"
+
+
+def records_index_pages(rows: list[dict], page_size: int = INDEX_PAGE_SIZE) -> list[tuple[str, str]]:
+    """The records index as (file name in the records folder, Markdown), ``page_size`` rows a page, newest first.
+
+    Every record is linked from exactly one static page, so the registry is browsable and crawlable
+    without JavaScript; records-index.js searches and filters all records through index.json.
+    """
+    chunks = [rows[i:i + page_size] for i in range(0, len(rows), page_size)] or [[]]
+    return [(index_page_name(number), _records_index_page(chunk, number, len(chunks), (number - 1) * page_size, len(rows)))
+            for number, chunk in enumerate(chunks, start=1)]
+
+
+def _records_index_page(rows: list[dict], number: int, count: int, offset: int, total: int) -> str:
+    # Raw HTML is not rewritten by MkDocs, so the script gets URLs relative to this page's own URL:
+    # records/ for page 1, records/page-N/ for the others (directory URLs).
+    to_records = "" if number == 1 else "../"
+    shown = f" This page shows {offset + 1}-{offset + len(rows)}, newest first." if count > 1 else " Newest first."
     out = ["---\nhide:\n  - navigation\n  - toc\n---\n",  # the table needs the page's whole width
-           "# Records index\n",
-           f"{len(rows)} records. Newest first. Also as JSON: [index.json]({INDEX_JSON}); "
+           "# Records index" + (f", page {number} of {count}" if number > 1 else "") + "\n",
+           f"{total} records.{shown} Also as JSON: [index.json]({INDEX_JSON}); "
            f"corrections as an Atom feed: [corrections.xml](../{FEED_FILE}).\n",
-           # Our own markup with fixed option values (the rule tables' names); no record text in it.
-           '<div class="sp-filter" id="sp-records-filter">'
+           # Our own markup with fixed option values (the rule tables' names) and numbers; no record text in it.
+           f'<div class="sp-filter" id="sp-records-filter" data-total="{total}" data-index="{to_records}{INDEX_JSON}" '
+           f'data-records="{to_records}">'
            '<label>Search <input type="search" id="sp-records-search" placeholder="Words from the title or id" autocomplete="off"></label> '
            f'<label>Tier <select id="sp-records-tier"><option value="">All tiers</option>{_options([t.name for t in rules.TIERS])}</select></label> '
            f'<label>Status <select id="sp-records-status"><option value="">All statuses</option>{_options(list(corr.STATUSES))}</select></label> '
            '<output id="sp-records-count" aria-live="polite"></output></div>\n',
+           _pager(number, count),
            "| Record | Title | Level | Tier | Status | Score | Recorded |",
            "|---|---|---|---|---|---|---|"]
     for row in rows:
@@ -383,6 +416,8 @@ def records_index_page(rows: list[dict]) -> str:
                    f"{md_inline(_date(row['recorded']))} |")
     if not rows:
         out.append("| | No records yet. | | | | | |")
+    if count > 1:
+        out.append("\n" + _pager(number, count))
     return "\n".join(out) + "\n"
 
 
