@@ -33,7 +33,7 @@ RETRACTED_ID = "SRCH:93BD3EF3"  # the public record page of seed 004
 CORRECTED_ID = "SRCH:170CA349"
 
 
-def write_hostile_record(records_dir: Path) -> str:
+def write_hostile_record(records_dir: Path, report_name: str = "report.txt") -> str:
     """A schema-valid record whose every free-text field is an injection attempt; returns its id."""
     from generator.corpus import shipped_corpus
     from generator.records.compose import Artifact, Synthesis, compose_record
@@ -63,7 +63,7 @@ def write_hostile_record(records_dir: Path) -> str:
         policy_basis="<u>policy</u> basis",
         uncertainties=["<marquee>uncertain</marquee>", "1. not a list"],
         pipeline=pipeline,
-        report=Artifact("report", "report.txt", "text/plain; charset=utf-8", report),
+        report=Artifact("report", report_name, "text/plain; charset=utf-8", report),
     )
     files = compose_record(synthesis)
     record_id = json.loads(files["manifest.json"])["record_id"]

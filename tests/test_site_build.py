@@ -22,9 +22,10 @@ from click.testing import CliRunner
 from generator.cli import cli
 from generator.errors import ValidationFailed
 from generator.website import escape, pages
-from generator.website.build import build_site
+from generator.website.build import BuildFailed, build_site
 from site_fixtures import (BUILD_EPOCH, CORRECTED_ID, HOSTILE_ABSTRACT, HOSTILE_BY, HOSTILE_QUESTION, HOSTILE_REASON,
-                           HOSTILE_TITLE, REPO, RETRACTED_ID, built_site, source_date_epoch)  # noqa: F401 - fixture
+                           HOSTILE_TITLE, REPO, RETRACTED_ID, built_site, source_date_epoch,  # noqa: F401 - fixture
+                           write_hostile_record)
 
 SEED_004 = REPO / "examples" / "seeds" / "004_c1b9ed4b4f30bee1.txt"
 SECTIONS_004 = ["Research Question", "Verification Level", "Quality Tier", "Quality Dimensions", "Correction Record", "Provenance"]
@@ -311,6 +312,23 @@ def test_an_invalid_record_refuses_to_build_naming_the_file(tmp_path):
     result = CliRunner().invoke(cli, ["build", "--records", str(records), "--out", str(tmp_path / "site"),
                                       "--work", str(tmp_path / "build")])
     assert result.exit_code != 0 and "SRCH-170CA349" in result.output
+
+
+def test_an_empty_registry_builds_a_site_that_says_so(tmp_path):
+    (tmp_path / "records").mkdir()
+    result = build_site(tmp_path / "records", tmp_path / "site", work_dir=tmp_path / "build")
+    assert result.records == 0 and result.tree_size == 0
+    assert "No records yet." in (tmp_path / "site" / "records" / "index.html").read_text()
+
+
+def test_a_record_file_never_replaces_a_page_of_the_site(tmp_path):
+    records = tmp_path / "records"
+    write_hostile_record(records, report_name="index.html")  # schema-valid, and the page's own file name
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "keep.txt").write_text("previous site")
+    with pytest.raises(BuildFailed, match="would replace a file of the built site"):
+        build_site(records, tmp_path / "site", work_dir=tmp_path / "build")
+    assert (tmp_path / "site" / "keep.txt").read_text() == "previous site"
 
 
 def _files(site: Path) -> dict[str, bytes]:

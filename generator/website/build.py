@@ -102,6 +102,7 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], dest: Path,
     for folder in (dest, mirror_dest):
         if folder.exists():
             shutil.rmtree(folder)
+    mirror_dest.mkdir(parents=True)
     if Path(docs_dir).is_dir():
         for name in GENERATED:
             if (Path(docs_dir) / name).exists():
@@ -208,6 +209,17 @@ def run_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path) -> None:
         logger.removeHandler(collect)
 
 
+def _copy_new_file(source: str, target: str) -> None:
+    if os.path.lexists(target):
+        raise BuildFailed(f"{target}: a record's file would replace a file of the built site (e.g. an artifact named like a page)")
+    shutil.copyfile(source, target)
+
+
+def copy_mirror(mirror_dir: Path, site_dir: Path) -> None:
+    """Copy the records' own files into a built site, never over a file MkDocs wrote."""
+    shutil.copytree(mirror_dir, site_dir, dirs_exist_ok=True, copy_function=_copy_new_file)
+
+
 def search_entries(views: list[RecordView]) -> list[dict]:
     """One entry per record for Material's search index, in record id order."""
     return [pages.search_entry(view) for view in sorted(views, key=lambda v: v.record_id)]
@@ -259,7 +271,7 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
         shutil.rmtree(staging, ignore_errors=True)
         try:
             run_mkdocs(config_file, generated, staging)
-            shutil.copytree(mirror_dir, staging, dirs_exist_ok=True)
+            copy_mirror(mirror_dir, staging)
             add_search_entries(staging, entries)
             _replace_dir(staging, out_dir)
         finally:

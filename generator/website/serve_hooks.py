@@ -7,7 +7,6 @@ module ``generator.website.serve_hooks`` and is looked up there.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,8 +24,8 @@ def on_pre_build(config, **kwargs) -> None:
 
 def on_post_build(config, **kwargs) -> None:
     import generator.website.serve_hooks as shared
-    from generator.website.build import add_search_entries
+    from generator.website.build import add_search_entries, copy_mirror
 
     if shared.MIRROR is not None:
-        shutil.copytree(shared.MIRROR, config.site_dir, dirs_exist_ok=True)
+        copy_mirror(shared.MIRROR, config.site_dir)
     add_search_entries(config.site_dir, shared.SEARCH_ENTRIES)
