@@ -423,6 +423,8 @@ def test_search_index_has_one_small_entry_per_record(built_site):
     index = json.loads((built_site.site / "search" / "search_index.json").read_text())
     records = [d for d in index["docs"] if d["location"].startswith("records/SRCH-")]
     assert sorted(d["location"] for d in records) == sorted(f"records/{p.name}/" for p in built_site.records.iterdir())
+    # The index pages would repeat every title in one entry; records are found through their own entries.
+    assert [d["location"] for d in index["docs"] if d["location"].startswith("records/") and d not in records] == []
     hostile = next(d for d in records if d["location"] == f"records/{built_site.hostile_id.replace(':', '-')}/")
     assert hostile["title"] == "&lt;img src=x onerror=alert(1)&gt;", "Material renders search titles as HTML"
     assert "&lt;b&gt;markup&lt;/b&gt;" in hostile["text"]

@@ -393,7 +393,9 @@ def _records_index_page(rows: list[dict], number: int, count: int, offset: int, 
     # records/ for page 1, records/page-N/ for the others (directory URLs).
     to_records = "" if number == 1 else "../"
     shown = f" This page shows {offset + 1}-{offset + len(rows)}, newest first." if count > 1 else " Newest first."
-    out = ["---\nhide:\n  - navigation\n  - toc\n---\n",  # the table needs the page's whole width
+    # The table needs the page's whole width. Search skips these pages: every record has its own search
+    # entry, and an index page would be one entry matching every title (a third of the index's text).
+    out = ["---\nhide:\n  - navigation\n  - toc\nsearch:\n  exclude: true\n---\n",
            "# Records index" + (f", page {number} of {count}" if number > 1 else "") + "\n",
            f"{total} records.{shown} Also as JSON: [index.json]({INDEX_JSON}); "
            f"corrections as an Atom feed: [corrections.xml](../{FEED_FILE}).\n",
