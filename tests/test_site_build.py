@@ -295,6 +295,26 @@ def test_quality_guide_is_generated_from_the_rule_tables_and_the_verifier_evalua
     assert "0\\.1234" in measured and "0\\.5678" in measured and "has not been measured" not in measured
 
 
+def test_quality_guide_says_which_verifier_each_record_used_and_what_the_figures_mean(built_site):
+    doc = _html(built_site.site / "quality-guide" / "index.html")
+    body = _text(doc.xpath("//article")[0])
+    evaluation = json.loads((REPO / "generator" / "data" / "verifier_eval.json").read_text())
+    assert "Positive: None" not in body
+    assert evaluation["definitions"]["positive_class"] in body
+    assert "in-sample, hence optimistic" in body and "out-of-sample estimate" in body
+    used = {}
+    for provenance in built_site.records.glob("*/provenance.json"):
+        pipeline = json.loads(provenance.read_text())["pipeline"] or {}  # null when a page disclosed none (004)
+        method = (pipeline.get("verification") or {}).get("method")
+        if method:
+            used[method] = used.get(method, 0) + 1
+    assert used  # the example records do name their verifier
+    table = next(t for t in doc.xpath("//article//table") if "Records using it" in _text(t))
+    counts = {row[0]: row[1] for row in ([_text(td) for td in tr.xpath("td")] for tr in table.xpath(".//tbody/tr"))}
+    for verifier in evaluation["verifiers"]:
+        assert counts[verifier["name"]] == str(used.get(verifier["name"], 0))
+
+
 # --- refusing to publish, reproducibility -----------------------------------------------------------
 
 

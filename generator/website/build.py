@@ -140,7 +140,8 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], dest: Path,
         (records_out / name).write_text(text, encoding="utf-8")
     (records_out / pages.INDEX_JSON).write_text(dump_json(index), encoding="utf-8")
 
-    (dest / pages.QUALITY_GUIDE_PAGE).write_text(pages.quality_guide_page(evaluation), encoding="utf-8")
+    (dest / pages.QUALITY_GUIDE_PAGE).write_text(pages.quality_guide_page(evaluation, pages.verifiers_in_use(views)),
+                                                 encoding="utf-8")
     schemas = _schemas()
     (dest / pages.SCHEMAS_PAGE).write_text(pages.schemas_page(schemas), encoding="utf-8")
     (dest / "schemas").mkdir()

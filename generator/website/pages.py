@@ -435,26 +435,42 @@ def _bounds(tier: rules.Tier) -> str:
     return f"{tier.lower} ≤ score < {tier.upper}"
 
 
-def _verifier_section(evaluation: dict | None) -> list[str]:
+def verifiers_in_use(views: list[RecordView]) -> dict[str, int]:
+    """How many records got their "verified" counts from each verifier (per their provenance)."""
+    counts: dict[str, int] = {}
+    for view in views:
+        method = ((view.provenance.get("pipeline") or {}).get("verification") or {}).get("method")
+        if method:
+            counts[method] = counts.get(method, 0) + 1
+    return counts
+
+
+def _verifier_section(evaluation: dict | None, in_use: dict[str, int]) -> list[str]:
     out = ["## How far to trust the claim verifier\n"]
     if not evaluation:
         out.append("The claim verifier has not been measured: no evaluation result ships with this build, "
                    "so its precision and recall are unknown. Treat every \"verified\" count as an unmeasured signal.\n")
         return out
+    definitions = evaluation.get("definitions") or {}
     out.append(md_inline(
         f"Measured on {evaluation.get('dataset')} ({evaluation.get('split')} split) on {evaluation.get('evaluated_at')}. "
-        f"Positive class: {evaluation.get('positive_class')}.") + "\n")
-    lines = ["| Verifier | Precision | Recall | F1 | Cross-validated F1 | Pairs | Threshold |", "|---|---|---|---|---|---|---|"]
+        f"Positive: {_or(definitions.get('positive_class'))}.") + "\n")
+    lines = ["| Verifier | Records using it | Precision | Recall | F1 | Cross-validated F1 | Pairs | Threshold |",
+             "|---|---|---|---|---|---|---|---|"]
     for v in evaluation.get("verifiers", []):
         settings = v.get("settings") or {}
         lines.append("| " + " | ".join(md_inline(_or(x, "n/a")) for x in (
-            v.get("name"), v.get("precision"), v.get("recall"), v.get("f1"), v.get("cross_validated_f1"),
-            v.get("pairs"), settings.get("threshold"))) + " |")
+            v.get("name"), in_use.get(v.get("name"), 0), v.get("precision"), v.get("recall"), v.get("f1"),
+            v.get("cross_validated_f1"), v.get("pairs"), settings.get("threshold"))) + " |")
     for name, b in sorted((evaluation.get("baselines") or {}).items()):
-        lines.append("| " + " | ".join(md_inline(x) for x in (f"baseline: {name}", b.get("precision"), b.get("recall"), b.get("f1"), "n/a", "", "")) + " |")
+        lines.append("| " + " | ".join(md_inline(x) for x in (f"baseline: {name}", "", b.get("precision"), b.get("recall"), b.get("f1"), "n/a", "", "")) + " |")
     out.append("\n".join(lines) + "\n")
-    if evaluation.get("cross_validated_f1"):
-        out.append(f"*Cross-validated F1: {md_inline(evaluation['cross_validated_f1'])}.*\n")
+    unmeasured = sorted(set(in_use) - {v.get("name") for v in evaluation.get("verifiers", [])})
+    if unmeasured:
+        out.append(md_inline(f"Not measured, yet used by records on this site: {', '.join(unmeasured)}.") + "\n")
+    for key, label in (("precision_recall_f1", "Precision, recall and F1"), ("cross_validated_f1", "Cross-validated F1")):
+        if definitions.get(key):
+            out.append(f"*{label}:* {md_inline(definitions[key])}.\n")
     for v in evaluation.get("verifiers", []):
         out.append(f"Settings of {md_code(v.get('name'))}:\n")
         out.append("\n".join(f"- {md_inline(k)}: {_json_value(val)}" for k, val in sorted((v.get("settings") or {}).items())) + "\n")
@@ -472,8 +488,11 @@ def _verifier_section(evaluation: dict | None) -> list[str]:
     return out
 
 
-def quality_guide_page(evaluation: dict | None) -> str:
-    """The guide, generated from the rule tables in generator/records/rules.py and corrections.py."""
+def quality_guide_page(evaluation: dict | None, in_use: dict[str, int] | None = None) -> str:
+    """The guide, generated from the rule tables in generator/records/rules.py and corrections.py.
+
+    ``in_use`` counts the records on the site per verifier (``verifiers_in_use``).
+    """
     out = [f"# {rules.QUALITY_GUIDE_TITLE}\n",
            "Every value on a record page is derived from the record's public files by the rules below. "
            "This page is generated from the same rule tables the importer and the pipeline use, so it "
@@ -510,7 +529,7 @@ def quality_guide_page(evaluation: dict | None) -> str:
                f"(claim record source: {md_inline(rules.CLAIM_RECORD_SOURCE)}). It is **verified** when the claim verifier "
                "found support for it in an independent retrieved source. Records at public provenance L3 give claim "
                "counts and a confidence summary; individual claims are public only at L4.\n")
-    out += _verifier_section(evaluation)
+    out += _verifier_section(evaluation, in_use or {})
 
     out.append("## Corrections and status\n")
     out.append("A published record is never edited. Corrections are separate, numbered files "
