@@ -376,8 +376,8 @@ class ImportResult:
     written: bool
 
 
-def _origin_digest(manifest_bytes: bytes) -> str | None:
-    return (json.loads(manifest_bytes).get("origin") or {}).get("sha256")
+def _origin_digest(manifest: dict) -> str | None:
+    return (manifest.get("origin") or {}).get("sha256")
 
 
 def import_files(paths: list[Path], records_dir: Path) -> list[ImportResult]:
@@ -390,9 +390,10 @@ def import_files(paths: list[Path], records_dir: Path) -> list[ImportResult]:
     composed = []
     for path in map(Path, paths):
         files = compose_record(parse_file(path))
-        record_id, origin = json.loads(files[MANIFEST_FILE])["record_id"], _origin_digest(files[MANIFEST_FILE])
+        manifest = json.loads(files[MANIFEST_FILE])
+        record_id, origin = manifest["record_id"], _origin_digest(manifest)
         existing = Path(records_dir) / record_folder_name(record_id) / MANIFEST_FILE
-        published = existing.is_file() and _origin_digest(existing.read_bytes()) == origin
+        published = existing.is_file() and _origin_digest(json.loads(existing.read_bytes())) == origin
         if existing.exists() and not published:
             raise InputError(f"{path}: record {record_id} is already published at {existing.parent} from another source; "
                              "published files are never rewritten (append a correction with `sovereign-publish correct`)")

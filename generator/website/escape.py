@@ -99,13 +99,17 @@ _SAFE_URL = re.compile(r"https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~%/+:@!$,;=-]*)?(#[
 _RELATIVE_URL = re.compile(r"[A-Za-z0-9._/-]+(#[A-Za-z0-9_-]*)?")
 
 
+def _is_safe_url(url: str) -> bool:
+    return bool(_SAFE_URL.fullmatch(url) or _RELATIVE_URL.fullmatch(url))
+
+
 def md_link(text: Any, url: str) -> str:
     """A Markdown link whose text is escaped; ``url`` must be a plain https URL or a relative path we built.
 
     Anything else (``javascript:``, spaces, parentheses, quotes) is refused, and the link text is
     shown without a link, so an untrusted value can never choose where a link goes.
     """
-    if _SAFE_URL.fullmatch(url) or _RELATIVE_URL.fullmatch(url):
+    if _is_safe_url(url):
         return f"[{md_inline(text)}]({url})"
     return md_inline(text)
 
@@ -116,7 +120,7 @@ def html_link(text: Any, url: str) -> str:
     Used for the files a record page links to that MkDocs never sees (the verbatim mirror); the same
     URL rule applies, and the text is HTML-escaped.
     """
-    if _SAFE_URL.fullmatch(url) or _RELATIVE_URL.fullmatch(url):
+    if _is_safe_url(url):
         return f'<a href="{html(url)}">{html(text)}</a>'
     return html(text)
 
