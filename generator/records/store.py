@@ -58,16 +58,17 @@ def write_new_record(records_dir: Path, record_id: str, files: dict[str, bytes])
     return folder, True
 
 
-def read_record(folder: Path) -> RecordFiles:
+def read_record(folder: Path, *, altered: str | None = None) -> RecordFiles:
+    """Parse a record folder; with ``altered``, a file not in the published layout is also a problem."""
     record = RecordFiles(folder=folder)
-    record.manifest = read_json_object(folder / MANIFEST_FILE, record.problems)
-    record.provenance = read_json_object(folder / PROVENANCE_FILE, record.problems)
+    record.manifest = read_json_object(folder / MANIFEST_FILE, record.problems, altered=altered)
+    record.provenance = read_json_object(folder / PROVENANCE_FILE, record.problems, altered=altered)
     corrections_dir = folder / CORRECTIONS_DIR
     if corrections_dir.is_dir():
         for path in sorted(corrections_dir.iterdir()):
             if path.name.startswith("."):
                 continue
-            value = read_json_object(path, record.problems)
+            value = read_json_object(path, record.problems, altered=altered)
             if value is not None:
                 record.corrections.append((path, value))
     return record
