@@ -76,12 +76,12 @@ def test_another_source_for_a_published_record_is_refused(tmp_path, fixed_epoch)
 
 def test_a_conflict_anywhere_in_a_batch_writes_nothing(tmp_path, fixed_epoch):
     records = tmp_path / "records"
-    import_files(SEEDS[:1], records)
+    [first] = import_files(SEEDS[:1], records)
 
     with pytest.raises(InputError, match="another source"):
         import_files([*SEEDS[1:], _edited_seed(tmp_path)], records)
 
-    assert [p.name for p in records.iterdir()] == [import_files(SEEDS[:1], records)[0].folder.name]
+    assert [p.name for p in records.iterdir()] == [first.folder.name]
 
 
 def test_two_sources_for_one_id_in_one_batch_are_refused(tmp_path, fixed_epoch):
