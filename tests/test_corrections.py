@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO
+from conftest import REPO, copy_records
 from generator.cli import cli
 from generator.errors import InputError
 from generator.records.corrections import append_correction, load_folded
@@ -22,10 +22,8 @@ FOLDER = "SRCH-93BD3EF3"
 
 
 @pytest.fixture
-def records(tmp_path, fixed_epoch) -> Path:
-    target = tmp_path / "records"
-    shutil.copytree(REPO / "records" / FOLDER, target / FOLDER)
-    return target
+def records(tmp_path, later_epoch) -> Path:
+    return copy_records(tmp_path / "records", FOLDER)
 
 
 def correct(records: Path, *args: str):
@@ -129,7 +127,7 @@ def test_reordered_missing_and_duplicated_entries_are_caught(records):
     assert validate_tree(records)[1], "reordered"
     first.write_bytes(a), second.write_bytes(b)
     second.unlink()
-    assert validate_tree(records)[1] == [], "dropping the newest entry leaves a valid shorter log; git and the checkpoint catch it"
+    assert any("a published file was deleted" in str(p) for p in validate_tree(records)[1]), "the publication log still names the dropped entry"
     first.unlink()
     second.write_bytes(b)
     assert any("expected correction file 0001.json" in str(p) for p in validate_tree(records)[1]), "missing"
@@ -141,14 +139,16 @@ def test_reordered_missing_and_duplicated_entries_are_caught(records):
 
 def _git(repo: Path, *args: str) -> str:
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
-           "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_CONFIG_GLOBAL": "/dev/null", "PATH": "/usr/bin:/bin"}
+           "GIT_COMMITTER_EMAIL": "t@example.org", "GIT_CONFIG_GLOBAL": "/dev/null", "PATH": "/usr/bin:/bin",
+           # Commits made before the corrections (LATER_EPOCH) are dated, so appending passes the base-time check.
+           "GIT_AUTHOR_DATE": "2026-11-22T10:00:00Z", "GIT_COMMITTER_DATE": "2026-11-22T10:00:00Z"}
     return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout
 
 
 @pytest.fixture
-def repo(tmp_path, fixed_epoch, monkeypatch) -> Path:
+def repo(tmp_path, later_epoch, monkeypatch) -> Path:
     repo = tmp_path / "repo"
-    shutil.copytree(REPO / "records" / FOLDER, repo / "records" / FOLDER)
+    copy_records(repo / "records", FOLDER)
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", ".")
     _git(repo, "commit", "-qm", "publish")

@@ -81,7 +81,8 @@ def test_a_conflict_anywhere_in_a_batch_writes_nothing(tmp_path, fixed_epoch):
     with pytest.raises(InputError, match="another source"):
         import_files([*SEEDS[1:], _edited_seed(tmp_path)], records)
 
-    assert [p.name for p in records.iterdir()] == [first.folder.name]
+    assert sorted(p.name for p in records.iterdir()) == [first.folder.name, "log.jsonl"]
+    assert len((records / "log.jsonl").read_bytes().splitlines()) == 1
 
 
 def test_two_sources_for_one_id_in_one_batch_are_refused(tmp_path, fixed_epoch):

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
-from conftest import REPO
+from conftest import REPO, copy_records
 from generator.cli import cli
 from generator.fsio import dump_json
 from generator.records.schemas import SCHEMA_FILES, load_schema
@@ -53,10 +53,7 @@ def test_schema_is_closed_described_versioned_and_has_valid_examples(contract):
 
 @pytest.fixture
 def records(tmp_path) -> Path:
-    target = tmp_path / "records"
-    for name in (RECORD_000, RECORD_004):
-        shutil.copytree(REPO / "records" / name, target / name)
-    return target
+    return copy_records(tmp_path / "records", RECORD_000, RECORD_004)
 
 
 def _rewrite(path: Path, value: dict) -> None:

@@ -39,7 +39,8 @@ from generator.pipeline.search import ArxivApiSearch, CorpusSearch, SearchError,
 from generator.pipeline.tribunal import TRIBUNAL_VERSION, Draft, LlmReviewer, OfflineReviewer, Reviewer, TribunalResult, run_tribunal
 from generator.pipeline.verification import Verifier, make_verifier
 from generator.records import rules
-from generator.records.compose import MANIFEST_FILE, PROVENANCE_FILE, Artifact, SourceRef, Synthesis, compose_record
+from generator.records.layout import MANIFEST_FILE, PROVENANCE_FILE
+from generator.records.compose import Artifact, SourceRef, Synthesis, compose_record
 from generator.records.schemas import schema_problems
 from generator.records.store import write_new_record
 

@@ -13,10 +13,8 @@ from generator.corpus import Paper, split_arxiv_id
 from generator.digests import sha256_bytes, sha256_json
 from generator.fsio import dump_json
 from generator.records import rules
+from generator.records.layout import MANIFEST_FILE, PROVENANCE_FILE
 
-MANIFEST_FILE = "manifest.json"
-PROVENANCE_FILE = "provenance.json"
-CORRECTIONS_DIR = "corrections"
 
 
 def derive_record_id(research_question: str, target_arxiv_id: str, origin_format: str = "kernel-draft") -> str:
@@ -31,11 +29,6 @@ def derive_record_id(research_question: str, target_arxiv_id: str, origin_format
         key["origin"] = origin_format
     digest = sha256_json(key)
     return "SRCH:" + digest[:8].upper()
-
-
-def record_folder_name(record_id: str) -> str:
-    """``SRCH:93BD3EF3`` -> ``SRCH-93BD3EF3`` (a colon is not portable in file names or URLs)."""
-    return record_id.replace(":", "-")
 
 
 def shorten_title(title: str, limit: int = 80) -> str:

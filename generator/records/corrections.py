@@ -18,9 +18,9 @@ from generator import clock
 from generator.digests import sha256_json
 from generator.errors import InputError, Problem
 from generator.fsio import dump_json
-from generator.records import rules
-from generator.records.compose import CORRECTIONS_DIR
-from generator.records.store import RecordFiles, find_record, read_record
+from generator.records import log, rules
+from generator.records.layout import CORRECTIONS_DIR, RecordFiles, correction_name, read_record
+from generator.records.store import find_record
 
 CURRENT, CORRECTED, UNDER_CONCERN = "CURRENT", "CORRECTED", "UNDER_CONCERN"
 RETRACTED, WITHDRAWN, SUPERSEDED, REMOVED = "RETRACTED", "WITHDRAWN", "SUPERSEDED", "REMOVED"
@@ -171,8 +171,8 @@ def chain_problems(record: RecordFiles) -> list[Problem]:
     folded = FoldedRecord(manifest=record.manifest, values=copy.deepcopy(record.manifest))
     for expected_sequence, (path, entry) in enumerate(record.corrections, start=1):
         file = str(path)
-        if path.name != f"{expected_sequence:04d}.json":
-            problems.append(Problem(file, "", f"expected correction file {expected_sequence:04d}.json here (sequence must run 0001, 0002, ... without gaps)"))
+        if path.name != correction_name(expected_sequence):
+            problems.append(Problem(file, "", f"expected correction file {correction_name(expected_sequence)} here (sequence must run 0001, 0002, ... without gaps)"))
             break
         if entry.get("sequence") != expected_sequence:
             problems.append(Problem(file, "/sequence", f"expected sequence {expected_sequence}, found {entry.get('sequence')!r}"))
@@ -184,6 +184,7 @@ def chain_problems(record: RecordFiles) -> list[Problem]:
         if entry.get("previous_sha256") != expected_previous:
             what = "the manifest" if expected_sequence == 1 else f"correction {expected_sequence - 1:04d}"
             problems.append(Problem(file, "/previous_sha256", f"chain broken: expected the digest of {what} ({expected_previous})"))
+        problems += _time_problems(file, entry, previous, expected_sequence)
         if entry.get("status_before") != folded.status:
             problems.append(Problem(file, "/status_before", f"folded status before this entry is {folded.status}, entry says {entry.get('status_before')!r}"))
         try:
@@ -197,6 +198,17 @@ def chain_problems(record: RecordFiles) -> list[Problem]:
         folded.status = after
         previous = entry
     return problems
+
+
+def _time_problems(file: str, entry: dict, previous: dict, sequence: int) -> list[Problem]:
+    """A correction is never dated before what it follows: the previous correction, or the record itself."""
+    at = log.parse_instant(entry.get("at"))
+    before_at = log.event_time(previous, 0 if sequence == 1 else sequence - 1)
+    before = log.parse_instant(before_at)
+    if at is None or before is None or at >= before:
+        return []
+    what = "the record was recorded" if sequence == 1 else f"correction {sequence - 1:04d}"
+    return [Problem(file, "/at", f"dated {entry.get('at')}, before {what} ({before_at}): a correction cannot be back-dated")]
 
 
 def load_folded(folder: Path) -> FoldedRecord:
@@ -255,9 +267,11 @@ def append_correction(records_dir: Path, record_id: str, update_type: str, reaso
     from generator.records.schemas import schema_problems
 
     invalid = schema_problems(entry, rules.CORRECTION_CONTRACT, f"correction {sequence:04d}")
+    invalid += _time_problems(f"correction {sequence:04d}", entry, previous, sequence)
     if invalid:
         raise InputError("\n".join(map(str, invalid)))
-    path = folder / CORRECTIONS_DIR / f"{sequence:04d}.json"
+    log.check_can_append(records_dir, entry["at"], f"correction {sequence:04d} of {record_id}")
+    path = folder / CORRECTIONS_DIR / correction_name(sequence)
     path.parent.mkdir(exist_ok=True)
     data = dump_json(entry).encode("utf-8")
     tmp = path.with_name(f".{path.name}.tmp")
@@ -268,4 +282,5 @@ def append_correction(records_dir: Path, record_id: str, update_type: str, reaso
         raise InputError(f"{path} already exists: another correction was appended concurrently; retry") from None
     finally:
         tmp.unlink(missing_ok=True)
+    log.append_events(records_dir, [(record_id, sequence, entry)])
     return path

@@ -1,5 +1,12 @@
 """The pull-request check "records are append-only": published files never change, new ones appear.
 
+The publication log (records/log.jsonl) is the one file that changes: it may only grow at its end,
+and what it gains may not be dated before the base commit.
+
+Two forms: ``check_append_only_dirs`` compares two folders with no git at all (the pull-request
+workflow runs the base branch's code over the head's records, checked out as data), and
+``check_append_only`` compares the working tree with a git commit (local use, pushes to main).
+
 A record is corrected by adding ``corrections/NNNN.json``, never by editing what readers may already
 have cited.  This compares what the working tree holds under ``records/`` (committed, staged,
 unstaged and untracked alike) with a base commit and reports every published file that was modified,
@@ -20,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import InputError, Problem
+from generator.records import log
+from generator.records.layout import LOG_FILE
 
 ADVICE = "records are append-only: add a correction instead"
 
@@ -57,7 +66,68 @@ def check_append_only(
         diff = ["diff", "--cached", "--raw", "-z", "--no-abbrev", "--find-renames", "--no-ext-diff"]
         raw = _git(repo_root, [*diff, base, "--", records_dir], env)
     changes = parse_raw_diff(raw)
-    return sorted((p for c in changes if (p := problem_for(c))), key=lambda p: p.file)
+    log_path = f"{records_dir.rstrip('/')}/{LOG_FILE}"
+    problems = [p for c in changes if c.path != log_path and (p := problem_for(c))]
+    log_change = next((c for c in changes if c.path == log_path), None)
+    if log_change is not None:
+        base_log = b"" if log_change.status[:1] == "A" else _git(repo_root, ["cat-file", "blob", f"{base}:{log_path}"])
+        head_log = repo_root / log_path
+        head_bytes = head_log.read_bytes() if head_log.is_file() and not head_log.is_symlink() else None
+        problems += log_growth_problems(base_log, head_bytes, log_path, commit_time(repo_root, base))
+    return sorted(problems, key=lambda p: p.file)
+
+
+def commit_time(repo_root: Path, commit: str) -> str:
+    return _git(repo_root, ["show", "-s", "--format=%cI", commit]).decode().strip()
+
+
+def log_growth_problems(base: bytes | None, head: bytes | None, file: str, base_time: str | None) -> list[Problem]:
+    """The head's log keeps the base's bytes as its beginning, and every line it adds is dated no
+    earlier than the base commit (a correction cannot be back-dated into published history)."""
+    if head is None:
+        return [Problem(file, "", f"the publication log was deleted ({ADVICE})")] if base else []
+    if base and not head.startswith(base):
+        return [Problem(file, "", f"published lines of the log were changed, removed or reordered: only appending is allowed ({ADVICE})")]
+    entries, problems = log.parse_log_bytes(head, file)
+    floor = log.parse_instant(base_time) if base_time else None
+    if base_time and floor is None:
+        raise InputError(f"--base-time {base_time!r} is not an RFC 3339 instant")
+    first_new = base.count(b"\n") if base else 0
+    for entry in entries[first_new:]:
+        moment = log.parse_instant(entry.at)
+        if floor is not None and moment is not None and moment < floor:
+            problems.append(Problem(file, "", f"line {entry.index + 1}: {entry.record_id} sequence {entry.sequence} is dated {entry.at}, "
+                                              f"before the base commit ({base_time}): new entries cannot be back-dated"))
+    return problems
+
+
+def check_append_only_dirs(head_dir: Path, base_dir: Path, base_time: str | None = None) -> list[Problem]:
+    """Every file under ``base_dir`` is in ``head_dir`` with the same bytes, except the log, which may
+    only grow. Reads files as data: nothing under ``head_dir`` is run, and symlinks are refused."""
+    head_dir, base_dir = Path(head_dir), Path(base_dir)
+    for folder in (head_dir, base_dir):
+        if not folder.is_dir():
+            raise InputError(f"{folder}: no such records folder")
+    problems = []
+    for path in sorted(head_dir.rglob("*")):
+        if path.is_symlink() or not (path.is_file() or path.is_dir()):
+            problems.append(Problem(str(path), "", "not a regular file or folder (a symlink, device or FIFO): records hold only files"))
+    for old in sorted(p for p in base_dir.rglob("*") if p.is_file() and not p.is_symlink()):
+        rel = old.relative_to(base_dir)
+        new = head_dir / rel
+        if rel.as_posix() == LOG_FILE:
+            continue
+        if new.is_symlink() or not new.is_file():
+            problems.append(Problem(str(new), "", f"published file was deleted or replaced ({ADVICE})"))
+        elif new.read_bytes() != old.read_bytes():
+            problems.append(Problem(str(new), "", f"published file was modified ({ADVICE})"))
+        elif (new.stat().st_mode & 0o111) != (old.stat().st_mode & 0o111):
+            problems.append(Problem(str(new), "", f"published file's mode changed ({ADVICE})"))
+    base_log, head_log = base_dir / LOG_FILE, head_dir / LOG_FILE
+    problems += log_growth_problems(base_log.read_bytes() if base_log.is_file() else None,
+                                    head_log.read_bytes() if head_log.is_file() and not head_log.is_symlink() else None,
+                                    str(head_log), base_time)
+    return problems
 
 
 def problem_for(change: Change) -> Problem | None:

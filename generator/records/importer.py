@@ -15,8 +15,8 @@ from pathlib import Path
 from generator.corpus import Corpus, Paper, shipped_corpus, split_arxiv_id
 from generator.errors import InputError
 from generator.records import rules
-from generator.records.compose import (MANIFEST_FILE, Artifact, SourceRef, Stated, Synthesis, Truncation, compose_record,
-                                       record_folder_name)
+from generator.records.compose import Artifact, SourceRef, Stated, Synthesis, Truncation, compose_record
+from generator.records.layout import MANIFEST_FILE, folder_name
 from generator.records.store import write_new_record
 
 DRAFT_SECTIONS = ("Abstract", "1 Introduction", "2 Methodology", "3 Results", "4 Uncertainties",
@@ -392,7 +392,7 @@ def import_files(paths: list[Path], records_dir: Path) -> list[ImportResult]:
         files = compose_record(parse_file(path))
         manifest = json.loads(files[MANIFEST_FILE])
         record_id, origin = manifest["record_id"], _origin_digest(manifest)
-        existing = Path(records_dir) / record_folder_name(record_id) / MANIFEST_FILE
+        existing = Path(records_dir) / folder_name(record_id) / MANIFEST_FILE
         published = existing.is_file() and _origin_digest(json.loads(existing.read_bytes())) == origin
         if existing.exists() and not published:
             raise InputError(f"{path}: record {record_id} is already published at {existing.parent} from another source; "
@@ -404,7 +404,7 @@ def import_files(paths: list[Path], records_dir: Path) -> list[ImportResult]:
     results = []
     for path, record_id, files, published in composed:
         if published:
-            results.append(ImportResult(path, record_id, Path(records_dir) / record_folder_name(record_id), False))
+            results.append(ImportResult(path, record_id, Path(records_dir) / folder_name(record_id), False))
             continue
         folder, written = write_new_record(records_dir, record_id, files)
         results.append(ImportResult(path, record_id, folder, written))

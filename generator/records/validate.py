@@ -7,10 +7,11 @@ from pathlib import Path
 
 from generator.digests import sha256_bytes, sha256_json
 from generator.errors import Problem
-from generator.records import rules
-from generator.records.compose import CORRECTIONS_DIR, MANIFEST_FILE, PROVENANCE_FILE, derive_record_id, record_folder_name
+from generator.records import log, rules
+from generator.records.compose import derive_record_id
+from generator.records.layout import (CORRECTIONS_DIR, LOG_FILE, MANIFEST_FILE, PROVENANCE_FILE, RecordFiles, artifact_problems,
+                                      folder_name, read_record, record_folders)
 from generator.records.schemas import schema_problems
-from generator.records.store import RecordFiles, read_record, record_folders
 
 
 def manifest_digest(manifest: dict) -> str:
@@ -42,19 +43,8 @@ def _rule_problems(file: str, manifest: dict) -> list[Problem]:
 
 def _artifact_problems(record: RecordFiles) -> list[Problem]:
     manifest_file = str(record.folder / MANIFEST_FILE)
-    problems = []
-    listed = set()
-    for index, artifact in enumerate(record.manifest.get("artifacts", [])):
-        path = record.folder / artifact.get("path", "")
-        listed.add(artifact.get("path"))
-        if not path.is_file():
-            problems.append(Problem(manifest_file, f"/artifacts/{index}/path", f"artifact {artifact.get('path')!r} does not exist"))
-            continue
-        data = path.read_bytes()
-        if sha256_bytes(data) != artifact.get("sha256"):
-            problems.append(Problem(manifest_file, f"/artifacts/{index}/sha256", f"digest does not match {path.name}: expected {artifact.get('sha256')}, file has {sha256_bytes(data)}"))
-        if len(data) != artifact.get("bytes"):
-            problems.append(Problem(manifest_file, f"/artifacts/{index}/bytes", f"size does not match {path.name}: expected {artifact.get('bytes')}, file has {len(data)}"))
+    problems = artifact_problems(record.folder, record.manifest)
+    listed = {artifact.get("path") for artifact in record.manifest.get("artifacts", [])}
     for path in sorted(record.folder.iterdir()):
         if path.name not in listed | {MANIFEST_FILE, CORRECTIONS_DIR} and not path.name.startswith("."):
             problems.append(Problem(str(path), "", "file is not listed in the manifest's artifacts"))
@@ -83,8 +73,8 @@ def validate_record(folder: Path) -> tuple[RecordFiles, list[Problem]]:
         if record.manifest.get("sha256") != manifest_digest(record.manifest):
             problems.append(Problem(manifest_file, "/sha256", f"manifest digest does not match its content (expected {manifest_digest(record.manifest)}): it was edited after publication"))
         record_id = record.manifest.get("record_id")
-        if isinstance(record_id, str) and folder.name != record_folder_name(record_id):
-            problems.append(Problem(manifest_file, "/record_id", f"folder name {folder.name!r} must be {record_folder_name(record_id)!r} for record {record_id}"))
+        if isinstance(record_id, str) and folder.name != folder_name(record_id):
+            problems.append(Problem(manifest_file, "/record_id", f"folder name {folder.name!r} must be {folder_name(record_id)!r} for record {record_id}"))
         problems += _artifact_problems(record)
     if record.provenance is not None:
         problems += schema_problems(record.provenance, rules.PROVENANCE_CONTRACT, provenance_file)
@@ -98,9 +88,13 @@ def validate_record(folder: Path) -> tuple[RecordFiles, list[Problem]]:
 
 
 def validate_tree(path: Path) -> tuple[list[RecordFiles], list[Problem]]:
-    """Validate every record under ``path``; one bad record never hides the others."""
+    """Validate every record under ``path`` and the publication log; one bad record never hides the others.
+
+    ``path`` may also be a single record folder, which is checked on its own (without the log).
+    """
     records, problems = [], []
-    for folder in record_folders(path):
+    folders = record_folders(path)
+    for folder in folders:
         record, found = validate_record(folder)
         records.append(record)
         problems += found
@@ -108,4 +102,9 @@ def validate_tree(path: Path) -> tuple[list[RecordFiles], list[Problem]]:
     for record in records:
         if counts.get(record.record_id, 0) > 1:
             problems.append(Problem(str(record.folder / MANIFEST_FILE), "/record_id", f"record id {record.record_id} is used by {counts[record.record_id]} folders"))
+    if folders != [Path(path)] and (folders or (Path(path) / LOG_FILE).exists()):
+        entries, found = log.read_log(path)
+        problems += found
+        if not found or entries:
+            problems += log.log_problems(str(Path(path) / LOG_FILE), records, entries)
     return records, problems

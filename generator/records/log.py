@@ -1,0 +1,249 @@
+"""The publication log: every publication event, in the order it was published (records/log.jsonl).
+
+An event is a record published (its manifest, sequence 0) or a correction appended (sequence 1, 2,
+...). Each is one line, the RFC 8785 canonical JSON of::
+
+    {"at": "<when>", "index": <n>, "record_id": "SRCH:XXXXXXXX", "sequence": <s>, "sha256": "<hex>"}
+
+where ``index`` is the line's position (0, 1, ...), ``at`` is the event's own time (the manifest's
+``dates.recorded`` or the correction's ``at``) and ``sha256`` is the SHA-256 of the RFC 8785 form of
+the file. The line's bytes, without the newline, are the RFC 6962 Merkle leaf, so the log only ever
+grows at its end and every earlier checkpoint stays consistent with every later one, as in
+Certificate Transparency. Two branches that each append index 7 both change the log's last line:
+once one is merged, the other is a rewrite of a published line, and the append-only check says so.
+
+Time never decreases along the log, and no event is in the future: a correction cannot be back-dated
+before what it corrects, nor dated ahead to sort last.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from generator.digests import canonical_json, sha256_json
+from generator.errors import InputError, Problem
+from generator.fsio import atomic_write_bytes
+from generator.records.layout import LOG_FILE, RecordFiles, entry_file, folder_name
+
+# A clock that runs a little fast on the machine that wrote an entry is not forgery.
+CLOCK_SKEW = timedelta(minutes=5)
+_FIELDS = {"at": str, "index": int, "record_id": str, "sequence": int, "sha256": str}
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    index: int
+    at: str
+    record_id: str
+    sequence: int
+    sha256: str
+
+    @property
+    def leaf(self) -> bytes:
+        """The Merkle leaf data: the line's canonical JSON bytes."""
+        return canonical_json(asdict(self))
+
+    @property
+    def file(self) -> str:
+        return entry_file(self.sequence)
+
+
+def parse_instant(stamp: object) -> datetime | None:
+    """An RFC 3339 instant with a zone, or None."""
+    if not isinstance(stamp, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def event_time(document: dict, sequence: int) -> str | None:
+    """When an event happened, as its own file says."""
+    if sequence == 0:
+        return (document.get("dates") or {}).get("recorded")
+    return document.get("at")
+
+
+def wall_clock() -> datetime:
+    """The real time, never SOURCE_DATE_EPOCH: "in the future" is judged against the world's clock."""
+    return datetime.now(tz=timezone.utc)
+
+
+def parse_log_bytes(data: bytes, file: str) -> tuple[list[LogEntry], list[Problem]]:
+    """Parse a log's bytes: every line canonical, every index its line number."""
+    entries, problems = [], []
+    if data and not data.endswith(b"\n"):
+        problems.append(Problem(file, "", "the last line has no newline: an interrupted write, or not a publication log"))
+    for number, line in enumerate(data.split(b"\n")[:-1] if data.endswith(b"\n") else data.split(b"\n")):
+        where = f"line {number + 1}"
+        try:
+            value = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            problems.append(Problem(file, "", f"{where}: not valid JSON: {exc}"))
+            continue
+        if not isinstance(value, dict) or set(value) != set(_FIELDS) or not all(
+                type(value[k]) is t for k, t in _FIELDS.items()):
+            problems.append(Problem(file, "", f"{where}: expected exactly {sorted(_FIELDS)} with types {', '.join(t.__name__ for t in _FIELDS.values())}"))
+            continue
+        if canonical_json(value) != line:
+            problems.append(Problem(file, "", f"{where}: not in RFC 8785 canonical form: the line was edited"))
+        entry = LogEntry(**value)
+        if entry.index != number:
+            problems.append(Problem(file, "", f"{where}: index {entry.index}, expected {number} (indexes are unique and contiguous from 0)"))
+        entries.append(entry)
+    return entries, problems
+
+
+def read_log(records_dir: Path) -> tuple[list[LogEntry], list[Problem]]:
+    path = Path(records_dir) / LOG_FILE
+    if not path.is_file():
+        return [], [Problem(str(path), "", "the publication log is missing (create it once with `sovereign-publish migrate-log`)")]
+    return parse_log_bytes(path.read_bytes(), str(path))
+
+
+def log_bytes(entries: list[LogEntry]) -> bytes:
+    return b"".join(entry.leaf + b"\n" for entry in entries)
+
+
+def time_problems(entries: list[LogEntry], file: str, *, now: datetime | None = None) -> list[Problem]:
+    """Time never decreases along the log and no entry is in the future."""
+    problems = []
+    latest = (now or wall_clock()) + CLOCK_SKEW
+    previous = None
+    for entry in entries:
+        moment = parse_instant(entry.at)
+        where = f"line {entry.index + 1}"
+        if moment is None:
+            problems.append(Problem(file, "", f"{where}: 'at' {entry.at!r} is not an RFC 3339 instant"))
+            continue
+        if moment > latest:
+            problems.append(Problem(file, "", f"{where}: {entry.record_id} sequence {entry.sequence} is dated {entry.at}, in the future"))
+        if previous is not None and moment < previous[0]:
+            problems.append(Problem(file, "", f"{where}: {entry.record_id} sequence {entry.sequence} is dated {entry.at}, "
+                                              f"before the entry logged ahead of it ({previous[1]}): time never decreases along the log"))
+        previous = (moment, entry.at) if previous is None or moment >= previous[0] else previous
+    return problems
+
+
+def log_problems(file: str, records: list[RecordFiles], entries: list[LogEntry]) -> list[Problem]:
+    """The log (``file``) and the record folders agree: each file logged once, in sequence order, with its digest and time."""
+    problems = time_problems(entries, file)
+    by_id = {r.record_id: r for r in records if isinstance(r.record_id, str) and r.manifest is not None}
+    seen: dict[tuple[str, int], LogEntry] = {}
+    for entry in entries:
+        where = f"line {entry.index + 1}"
+        key = (entry.record_id, entry.sequence)
+        if key in seen:
+            problems.append(Problem(file, "", f"{where}: {entry.record_id} sequence {entry.sequence} is already logged at line {seen[key].index + 1}"))
+            continue
+        seen[key] = entry
+        if entry.sequence > 0 and (entry.record_id, entry.sequence - 1) not in seen:
+            problems.append(Problem(file, "", f"{where}: {entry.record_id} sequence {entry.sequence} is logged before sequence {entry.sequence - 1}"))
+        record = by_id.get(entry.record_id)
+        if record is None:
+            problems.append(Problem(file, "", f"{where}: logs {entry.record_id}, but no such record is published: a published record was deleted"))
+            continue
+        document = record.manifest if entry.sequence == 0 else dict(
+            (c.get("sequence"), c) for c in record.correction_entries).get(entry.sequence)
+        target = record.folder / entry.file
+        if document is None:
+            problems.append(Problem(file, "", f"{where}: logs {target}, which does not exist: a published file was deleted"))
+            continue
+        if sha256_json(document) != entry.sha256:
+            problems.append(Problem(str(target), "", f"file hashes to {sha256_json(document)}, the log (line {entry.index + 1}) says {entry.sha256}: it was edited after publication"))
+        if event_time(document, entry.sequence) != entry.at:
+            problems.append(Problem(str(target), "", f"dated {event_time(document, entry.sequence)!r}, the log (line {entry.index + 1}) says {entry.at!r}"))
+    for record_id, record in sorted(by_id.items()):
+        sequences = [0, *(c.get("sequence") for c in record.correction_entries)]
+        for sequence in sequences:
+            if (record_id, sequence) not in seen:
+                problems.append(Problem(str(record.folder / entry_file(sequence) if isinstance(sequence, int) else record.folder), "",
+                                        f"not in the publication log {file}: every published file is logged when it is written"))
+    return problems
+
+
+class _Locked:
+    """An exclusive lock on the records folder for one append (other writers wait); leaves no file behind."""
+
+    def __init__(self, records_dir: Path):
+        self.folder = Path(records_dir)
+
+    def __enter__(self):
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
+
+
+def check_new_time(at: str, last: LogEntry | None, what: str) -> None:
+    """Refuse (InputError) an event dated in the future or before the last logged one."""
+    moment = parse_instant(at)
+    if moment is None:
+        raise InputError(f"{what}: time {at!r} is not an RFC 3339 instant")
+    if moment > wall_clock() + CLOCK_SKEW:
+        raise InputError(f"{what}: dated {at}, which is in the future (is SOURCE_DATE_EPOCH set ahead?)")
+    if last is not None and moment < parse_instant(last.at):
+        raise InputError(f"{what}: dated {at}, before the last published event ({last.record_id} sequence "
+                         f"{last.sequence}, {last.at}); the log's time never goes back (is SOURCE_DATE_EPOCH set?)")
+
+
+def check_can_append(records_dir: Path, at: str, what: str) -> None:
+    """The checks ``append_events`` will make, for a writer to run before it writes anything."""
+    entries, problems = _existing(records_dir)
+    if problems:
+        raise InputError("the publication log is invalid; fix it first:\n" + "\n".join(map(str, problems)))
+    check_new_time(at, entries[-1] if entries else None, what)
+
+
+def _existing(records_dir: Path, new_folders: frozenset[str] = frozenset()) -> tuple[list[LogEntry], list[Problem]]:
+    """The log as it stands; a missing log is an empty one only while no record but ``new_folders`` exists."""
+    path = Path(records_dir) / LOG_FILE
+    if not path.exists():
+        folders = {p.name for p in Path(records_dir).iterdir() if p.is_dir() and not p.name.startswith(".")} if Path(records_dir).is_dir() else set()
+        if folders - new_folders:
+            return [], [Problem(str(path), "", "records exist but the publication log is missing (create it once with `sovereign-publish migrate-log`)")]
+        return [], []
+    return parse_log_bytes(path.read_bytes(), str(path))
+
+
+def append_events(records_dir: Path, events: list[tuple[str, int, dict]]) -> list[LogEntry]:
+    """Log ``(record_id, sequence, document)`` events in this order; the log file is replaced atomically."""
+    with _Locked(records_dir):
+        entries, problems = _existing(records_dir, frozenset(folder_name(record_id) for record_id, _, _ in events))
+        if problems:
+            raise InputError("the publication log is invalid; fix it first:\n" + "\n".join(map(str, problems)))
+        new = []
+        for record_id, sequence, document in events:
+            at = event_time(document, sequence)
+            check_new_time(at, (entries + new)[-1] if entries or new else None, f"{record_id} sequence {sequence}")
+            new.append(LogEntry(len(entries) + len(new), at, record_id, sequence, sha256_json(document)))
+        atomic_write_bytes(Path(records_dir) / LOG_FILE, log_bytes(entries + new))
+    return new
+
+
+def migrate(records_dir: Path, records: list[RecordFiles]) -> list[LogEntry]:
+    """Create the log of a registry that predates it: events ordered by time, then record id and sequence."""
+    path = Path(records_dir) / LOG_FILE
+    if path.exists():
+        raise InputError(f"{path} already exists; the log is only ever appended to")
+    events = [(event_time(document, sequence) or "", record.record_id, sequence, document)
+              for record in records
+              for sequence, document in [(0, record.manifest), *((c["sequence"], c) for c in record.correction_entries)]]
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    entries = [LogEntry(i, at, record_id, sequence, sha256_json(document))
+               for i, (at, record_id, sequence, document) in enumerate(events)]
+    atomic_write_bytes(path, log_bytes(entries))
+    os.chmod(path, 0o644)
+    return entries
+
