@@ -41,21 +41,33 @@ RECORDS_OPTION = click.option(
 
 @cli.command("validate")
 @click.argument("path", type=click.Path(path_type=Path), default=Path("records"))
-@click.option("--base", "base_ref", metavar="REF", help="Also fail if a file under records/ that exists at this git ref was changed or deleted.")
-def validate_command(path: Path, base_ref: str | None) -> None:
-    """Check every record against its schema, digests, rules and correction chain.
+@click.option("--base", "base_ref", metavar="REF", help="Also fail if a file under records/ that exists at this git ref was changed or deleted, "
+                                                       "or the log lost, changed or back-dated a line.")
+@click.option("--base-records", type=click.Path(path_type=Path), metavar="DIR",
+              help="The same check against a records folder instead of a git ref (no git; PATH is only read).")
+@click.option("--base-time", metavar="TIME", help="With --base-records: new log entries may not be dated before this instant (the base commit's time).")
+def validate_command(path: Path, base_ref: str | None, base_records: Path | None, base_time: str | None) -> None:
+    """Check every record against its schema, digests, rules, correction chain and the publication log.
 
     \b
     Example:
       sovereign-publish validate records/
       sovereign-publish validate --base origin/main
+      sovereign-publish validate head/records --base-records base/records --base-time 2026-11-23T10:00:00Z
     """
-    from generator.records.history import check_append_only
+    from generator.errors import InputError
+    from generator.records.history import check_append_only, check_append_only_dirs
     from generator.records.validate import validate_tree
 
+    if base_ref and base_records:
+        raise InputError("give --base or --base-records, not both")
+    if base_time and not base_records:
+        raise InputError("--base-time goes with --base-records (with --base, the base commit's own time is used)")
     records, problems = validate_tree(path)
     if base_ref:
         problems += check_append_only(Path.cwd(), base_ref, records_dir=str(path))
+    if base_records:
+        problems += check_append_only_dirs(path, base_records, base_time)
     if problems:
         raise ValidationFailed(problems)
     corrections = sum(len(r.corrections) for r in records)
@@ -137,20 +149,48 @@ def eval_verifier_command(data_dir: Path, split: str, verifiers: tuple[str, ...]
               help="Folder the site is built into (replaced as a whole, only when the build succeeds).")
 @click.option("--work", "work_dir", type=click.Path(path_type=Path), default=Path("build"), show_default=True,
               help="Scratch folder for the generated Markdown (build/docs).")
-def build_command(records_dir: Path, out_dir: Path, work_dir: Path) -> None:
-    """Validate the records and build the static site (MkDocs Material) with its JSON mirror, feed and checkpoint.
+@click.option("--previous", metavar="SITE_OR_URL",
+              help="The live site: refuse a tree smaller than or inconsistent with any checkpoint it served, and keep its history.")
+@click.option("--key", "key_files", multiple=True, type=click.Path(path_type=Path), metavar="PUBKEY",
+              help="Log public key the --previous checkpoints must be signed with (default: the signing key's own).")
+def build_command(records_dir: Path, out_dir: Path, work_dir: Path, previous: str | None, key_files: tuple[Path, ...]) -> None:
+    """Validate the records and build the static site (MkDocs Material) with its JSON mirror, feed and signed checkpoint.
+
+    The checkpoint is signed with the key in the SOVEREIGN_LOG_KEY environment variable (made by
+    `sovereign-publish keygen`); without it, the build says the checkpoint is unsigned.
 
     \b
     Example:
       sovereign-publish build
-      sovereign-publish build --records records/ --out site/
+      SOVEREIGN_LOG_KEY="$(cat ~/.config/sovereign-publish/log.key)" \\
+        sovereign-publish build --previous https://sovereign-publish.github.io/registry/
     """
+    from generator.transparency.checkpoint import SIGNING_KEY_ENV, signer_from_env
     from generator.website.build import build_site
 
-    result = build_site(records_dir, out_dir, work_dir=work_dir)
+    signer = signer_from_env()
+    verifiers = [_load_key(path) for path in key_files] or None
+    result = build_site(records_dir, out_dir, work_dir=work_dir, previous=previous, signer=signer, verifiers=verifiers)
     timings = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.timings.items())
+    signed = f"signed by {result.signed_by}" if result.signed_by else f"UNSIGNED (set {SIGNING_KEY_ENV} to sign it)"
     click.echo(f"built {result.out_dir}: {result.records} record(s), {result.corrections} correction(s); "
-               f"checkpoint tree_size {result.tree_size} root {result.root} ({timings})")
+               f"checkpoint size {result.tree_size} root {result.root}, {signed}; {result.history} checkpoint(s) in the history ({timings})")
+    if not result.signed_by:
+        click.echo(f"warning: the checkpoint is unsigned: readers cannot tell it from one anybody recomputed ({SIGNING_KEY_ENV} is not set)", err=True)
+
+
+def _load_key(path: Path, *, witness: bool = False):
+    """A verifier key (Go note format) from a file."""
+    from generator.errors import InputError
+    from generator.transparency import note
+
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+        return note.load_witness_verifier(text) if witness else note.load_verifier(text)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the key: {exc.strerror}") from None
+    except (note.NoteError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a public key: {exc}") from None
 
 
 @cli.command("serve")
@@ -171,23 +211,120 @@ def serve_command(records_dir: Path, work_dir: Path, dev_addr: str) -> None:
 
 
 @cli.command("verify")
-@click.argument("site_dir", type=click.Path(path_type=Path), default=Path("site"))
-def verify_command(site_dir: Path) -> None:
-    """Recompute the checkpoint of a built site from its mirrored JSON; check the root and every inclusion proof.
+@click.argument("site", metavar="SITE_OR_URL", default="site")
+@click.option("--key", "key_files", multiple=True, type=click.Path(path_type=Path), metavar="PUBKEY",
+              help="The registry's log public key (e.g. keys/log.pub): the checkpoint must be signed with it.")
+@click.option("--since", metavar="CHECKPOINT", help="A checkpoint you saved earlier (file or URL): today's log must extend it.")
+@click.option("--rebuild", is_flag=True, help="Also rebuild every page from the mirrored records and compare byte for byte.")
+def verify_command(site: str, key_files: tuple[Path, ...], since: str | None, rebuild: bool) -> None:
+    """Check every file of a built site against its signed checkpoint, the log, the proofs and the history.
 
     \b
     Example:
-      sovereign-publish verify site/
+      sovereign-publish verify site/ --key keys/log.pub
+      curl -sO https://sovereign-publish.github.io/registry/checkpoint   # save it, then later:
+      sovereign-publish verify https://sovereign-publish.github.io/registry/ --key keys/log.pub --since checkpoint
+    """
+    import tempfile
+
+    from generator.errors import InputError
+    from generator.transparency.remote import download_site, fetch, is_url
+    from generator.transparency.verify import verify_site
+
+    verifiers = [_load_key(path) for path in key_files]
+    saved = None
+    if since:
+        data = fetch(since.rsplit("/", 1)[0], since.rsplit("/", 1)[1]) if is_url(since) else fetch(str(Path(since).parent), Path(since).name)
+        saved = (since, data.decode("utf-8", errors="replace"))
+    with tempfile.TemporaryDirectory(prefix="sovereign-verify-") as scratch:
+        site_dir = download_site(site, Path(scratch)) if is_url(site) else Path(site)
+        if not site_dir.is_dir():
+            raise InputError(f"{site}: no such site folder")
+        report = verify_site(site_dir, verifiers=verifiers, since=saved)
+        if rebuild and not report.problems:
+            from generator.website.rebuild import rebuild_problems
+
+            report.problems += rebuild_problems(site_dir)
+            report.statements.append("every file matches a rebuild from the mirrored records")
+    for statement in report.statements:
+        click.echo(f"note: {statement}", err=True)
+    if report.problems:
+        raise ValidationFailed(report.problems)
+    signed = f", signed by {', '.join(report.signed_by)}" if report.signed_by else ""
+    click.echo(f"{site}: {report.files} files, {report.records} records and {report.entries} log entries verified "
+               f"against the checkpoint of size {report.tree_size}{signed}.")
+
+
+@cli.command("keygen")
+@click.option("--name", default=None, metavar="NAME", help="Key name; default: the site's checkpoint origin.")
+@click.option("--private", "private_path", type=click.Path(path_type=Path), default=Path("~/.config/sovereign-publish/log.key"),
+              show_default=True, help="Where to write the private key (never inside the repository).")
+@click.option("--public", "public_path", type=click.Path(path_type=Path), default=Path("keys/log.pub"), show_default=True,
+              help="Where to write the public key (commit it).")
+@click.option("--witness", is_flag=True, help="Make a witness key (tlog-cosignature) instead of the log's signing key.")
+def keygen_command(name: str | None, private_path: Path, public_path: Path, witness: bool) -> None:
+    """Make an Ed25519 key pair: the private key outside the repository, the public key in it.
+
+    \b
+    Example:
+      sovereign-publish keygen
+      gh secret set SOVEREIGN_LOG_KEY < ~/.config/sovereign-publish/log.key
+    """
+    from generator.transparency.keys import write_key_pair
+
+    private_path, public_path = write_key_pair(name, private_path.expanduser(), public_path, witness=witness)
+    click.echo(f"private key: {private_path} (mode 0600; keep it secret, e.g. as the SOVEREIGN_LOG_KEY secret)")
+    click.echo(f"public key:  {public_path} (commit it; readers verify with it)")
+
+
+@cli.command("witness")
+@click.argument("site", metavar="SITE_OR_URL")
+@click.option("--log-key", type=click.Path(path_type=Path), required=True, metavar="PUBKEY", help="The registry's log public key.")
+@click.option("--key", "witness_key", type=click.Path(path_type=Path), required=True, metavar="PRIVATE_KEY", help="This witness's private key (keygen --witness).")
+@click.option("--state", "state_dir", type=click.Path(path_type=Path), required=True, metavar="DIR", help="Where the witness remembers the last checkpoint it cosigned.")
+@click.option("--out", type=click.Path(path_type=Path), help="Also write the cosigned checkpoint to this file.")
+def witness_command(site: str, log_key: Path, witness_key: Path, state_dir: Path, out: Path | None) -> None:
+    """Cosign the site's checkpoint (C2SP tlog-cosignature), only if it extends the last one this witness cosigned.
+
+    \b
+    Example:
+      sovereign-publish witness https://sovereign-publish.github.io/registry/ \\
+        --log-key keys/log.pub --key ~/.config/witness.key --state ~/.local/state/witness
     """
     from generator.errors import InputError
-    from generator.transparency.checkpoint import verify_site
+    from generator.fsio import atomic_write_text
+    from generator.transparency import note
+    from generator.transparency.witness import witness
 
-    if not Path(site_dir).is_dir():
-        raise InputError(f"{site_dir}: no such site folder")
-    checked, problems = verify_site(site_dir)
+    try:
+        signer = note.load_witness_signer(Path(witness_key).expanduser().read_text(encoding="utf-8").strip())
+    except OSError as exc:
+        raise InputError(f"{witness_key}: cannot read the key: {exc.strerror}") from None
+    except (note.NoteError, UnicodeDecodeError) as exc:
+        raise InputError(f"{witness_key}: not a witness private key: {exc}") from None
+    cosigned = witness(site, _load_key(log_key), signer, state_dir)
+    if out is not None:
+        atomic_write_text(out, cosigned)
+    click.echo(cosigned, nl=False)
+
+
+@cli.command("migrate-log")
+@RECORDS_OPTION
+def migrate_log_command(records_dir: Path) -> None:
+    """Create the publication log (records/log.jsonl) of a registry made before it existed.
+
+    Events are ordered by their own time, then record id and sequence. Run once; afterwards
+    `import`, `run` and `correct` append to it.
+    """
+    from generator.records import log
+    from generator.records.validate import validate_tree
+
+    records, problems = validate_tree(records_dir)
+    problems = [p for p in problems if not p.file.endswith(log.LOG_FILE) and "publication log" not in p.message]
     if problems:
         raise ValidationFailed(problems)
-    click.echo(f"{checked} checkpoint entries verified against {Path(site_dir) / 'checkpoint.json'}.")
+    entries = log.migrate(records_dir, records)
+    click.echo(f"wrote {Path(records_dir) / log.LOG_FILE}: {len(entries)} event(s)")
 
 
 @cli.command("run")

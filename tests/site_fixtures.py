@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-BUILD_EPOCH = "1800000000"  # 2027-01-15T08:00:00Z, after the example records were recorded
+BUILD_EPOCH = "1795348800"  # 2026-11-22T12:00:00Z, after the example records were recorded (and not in the future)
 
 HOSTILE_TITLE = "<img src=x onerror=alert(1)>"
 HOSTILE_ABSTRACT = ("[x](javascript:alert(1)) <script>alert(2)</script> </title><svg onload=alert(3)> "

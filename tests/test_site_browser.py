@@ -115,7 +115,7 @@ def test_record_page_shows_every_004_field_and_the_banner(watched, site_url):
     page = watched.goto(_record_url(site_url, RETRACTED_ID))
     banner = page.locator("article .admonition.danger").first
     assert banner.is_visible()
-    assert banner.locator(".admonition-title").inner_text() == "Retracted on 2027-01-15"
+    assert banner.locator(".admonition-title").inner_text() == "Retracted on 2026-11-22"
     assert HOSTILE_REASON in banner.inner_text()
     banner_top = banner.bounding_box()["y"]
     for section in SECTIONS_004:

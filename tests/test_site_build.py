@@ -100,7 +100,7 @@ def test_retraction_banner_is_the_first_thing_after_the_title(built_site):
     h1 = next(i for i, c in enumerate(children) if c.tag == "h1")
     banner = children[h1 + 1]
     assert "admonition" in banner.get("class") and "danger" in banner.get("class")
-    assert _text(banner.xpath(".//p[contains(@class,'admonition-title')]")[0]) == "Retracted on 2027-01-15"
+    assert _text(banner.xpath(".//p[contains(@class,'admonition-title')]")[0]) == "Retracted on 2026-11-22"
     assert HOSTILE_REASON in _text(banner), "the reason is shown as text"
 
 
@@ -244,7 +244,8 @@ def test_record_pages_are_not_in_the_nav(built_site):
 
 
 def test_json_mirror_holds_the_published_files_byte_for_byte(built_site):
-    for folder in sorted(built_site.records.iterdir()):
+    assert (built_site.site / "log.jsonl").read_bytes() == (built_site.records / "log.jsonl").read_bytes()
+    for folder in sorted(p for p in built_site.records.iterdir() if p.is_dir()):
         mirrored = built_site.site / "records" / folder.name
         for path in sorted(folder.rglob("*")):
             if path.is_file():
@@ -275,8 +276,8 @@ def test_corrections_feed_holds_the_retraction_as_text(built_site):
     content = retraction.find(f"{ATOM}content")
     assert content.get("type") == "text" and content.text == HOSTILE_REASON
     assert retraction.find(f"{ATOM}title").text.startswith(f"{RETRACTED_ID} retraction: ")
-    assert retraction.find(f"{ATOM}updated").text == "2027-01-15T08:00:00+00:00"
-    assert root.find(f"{ATOM}updated").text == "2027-01-15T08:00:00+00:00"
+    assert retraction.find(f"{ATOM}updated").text == "2026-11-22T12:00:00+00:00"
+    assert root.find(f"{ATOM}updated").text == "2026-11-22T12:00:00+00:00"
 
 
 def test_quality_guide_is_generated_from_the_rule_tables_and_the_verifier_evaluation(built_site):
@@ -341,12 +342,12 @@ def test_an_empty_registry_builds_a_site_that_says_so(tmp_path):
     assert "No records yet." in (tmp_path / "site" / "records" / "index.html").read_text()
 
 
-def test_a_record_file_never_replaces_a_page_of_the_site(tmp_path):
+def test_a_record_file_never_replaces_a_page_of_the_site(tmp_path, later_epoch):
     records = tmp_path / "records"
     write_hostile_record(records, report_name="index.html")  # schema-valid, and the page's own file name
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "keep.txt").write_text("previous site")
-    with pytest.raises(BuildFailed, match="would replace a file of the built site"):
+    with pytest.raises(ValidationFailed, match="artifact name 'index.html' is reserved"):
         build_site(records, tmp_path / "site", work_dir=tmp_path / "build")
     assert (tmp_path / "site" / "keep.txt").read_text() == "previous site"
 
@@ -369,18 +370,27 @@ def test_building_twice_gives_a_byte_identical_site(built_site, tmp_path, monkey
     with source_date_epoch(str(int(BUILD_EPOCH) + 86400)):
         build_site(built_site.records, tmp_path / "next-day", work_dir=tmp_path / "build")
     third = _files(tmp_path / "next-day")
-    assert sorted(name for name in first if first[name] != third[name]) == ["sitemap.xml", "sitemap.xml.gz"]
+    # ... and the site manifest lists their digests, so it, the checkpoint naming it and the history change too.
+    changed = ["checkpoint", "checkpoints.json", "site-manifest.json", "sitemap.xml", "sitemap.xml.gz"]
+    assert sorted(name for name in first if first[name] != third[name]) == changed
 
 
 # --- checkpoint and verify --------------------------------------------------------------------------
 
 
-def test_checkpoint_commits_to_every_manifest_and_correction(built_site):
-    checkpoint = json.loads((built_site.site / "checkpoint.json").read_text())
-    assert checkpoint["tree_size"] == 6 + 4 and checkpoint["root"] == built_site.result.root
+def test_checkpoint_is_a_signed_note_format_tree_head_over_the_log_in_publication_order(built_site):
+    from generator.transparency.note import parse_checkpoint
+
+    checkpoint = parse_checkpoint((built_site.site / "checkpoint").read_text())
+    assert (checkpoint.origin, checkpoint.size, checkpoint.root.hex()) == ("sovereign-publish.github.io/registry", 6 + 4, built_site.result.root)
+    log = [json.loads(line) for line in (built_site.site / "log.jsonl").read_text().splitlines()]
+    assert [e["index"] for e in log] == list(range(10))
+    assert [e["record_id"] for e in log[:5]] == sorted(e["record_id"] for e in log[:5]), "the shipped records, migrated in id order"
+    assert log[5]["record_id"] == built_site.hostile_id, "then each event in the order it was published"
     proofs = json.loads((built_site.site / "records" / "SRCH-93BD3EF3" / "proofs.json").read_text())
     assert [e["sequence"] for e in proofs["entries"]] == [0, 1, 2]
     assert [e["file"] for e in proofs["entries"]] == ["manifest.json", "corrections/0001.json", "corrections/0002.json"]
+    assert [e["leaf_index"] for e in proofs["entries"]] == [2, 6, 7]
 
 
 def _copy(built_site, tmp_path) -> Path:
@@ -398,7 +408,8 @@ def _flip(path: Path, old: bytes, new: bytes) -> None:
 def test_verify_passes_on_the_built_site(built_site):
     result = CliRunner().invoke(cli, ["verify", str(built_site.site)])
     assert result.exit_code == 0, result.output
-    assert "10 checkpoint entries verified" in result.output
+    assert "6 records and 10 log entries verified against the checkpoint of size 10" in result.output
+    assert "UNSIGNED" in result.output
 
 
 def test_verify_fails_after_a_byte_of_a_mirrored_correction_changes(built_site, tmp_path):
@@ -407,9 +418,8 @@ def test_verify_fails_after_a_byte_of_a_mirrored_correction_changes(built_site, 
     _flip(correction, b"retraction-reason-marker", b"retraction-reason-markes")
     result = CliRunner().invoke(cli, ["verify", str(site)])
     assert result.exit_code != 0
-    assert "checkpoint.json#/root" in result.output
-    assert "SRCH-93BD3EF3/proofs.json#/entries/2/inclusion_proof" in result.output
-    assert "corrections/0002.json" in result.output
+    assert "SRCH-93BD3EF3/corrections/0002.json: changed" in result.output
+    assert "it was edited after publication" in result.output, "the log's digest of the file no longer matches"
 
 
 def test_verify_fails_after_a_byte_of_a_proof_changes(built_site, tmp_path):
@@ -422,7 +432,6 @@ def test_verify_fails_after_a_byte_of_a_proof_changes(built_site, tmp_path):
     result = CliRunner().invoke(cli, ["verify", str(site)])
     assert result.exit_code != 0
     assert "SRCH-170CA349/proofs.json#/entries/0/inclusion_proof" in result.output
-    assert "checkpoint.json#/root" not in result.output, "the mirrored records still match the checkpoint"
 
 
 def test_verify_fails_when_a_mirrored_report_or_the_root_changes(built_site, tmp_path):
@@ -430,19 +439,19 @@ def test_verify_fails_when_a_mirrored_report_or_the_root_changes(built_site, tmp
     report = site / "records" / "SRCH-7AEAE763" / "report.txt"
     report.write_bytes(report.read_bytes().replace(b"Tribunal", b"Tribunai", 1))
     result = CliRunner().invoke(cli, ["verify", str(site)])
-    assert result.exit_code != 0 and "SRCH-7AEAE763/report.txt" in result.output
+    assert result.exit_code != 0 and "SRCH-7AEAE763/report.txt: changed" in result.output
     site = _copy(built_site, tmp_path / "second")
-    checkpoint = site / "checkpoint.json"
-    root = json.loads(checkpoint.read_text())["root"]
-    _flip(checkpoint, root.encode(), (("0" if root[0] != "0" else "1") + root[1:]).encode())
+    checkpoint = site / "checkpoint"
+    root = checkpoint.read_text().splitlines()[2]
+    _flip(checkpoint, root.encode(), (("A" if root[0] != "A" else "B") + root[1:]).encode())
     result = CliRunner().invoke(cli, ["verify", str(site)])
-    assert result.exit_code != 0 and "checkpoint.json#/root" in result.output
+    assert result.exit_code != 0 and "checkpoint: says size 10 root" in result.output
 
 
 def test_search_index_has_one_small_entry_per_record(built_site):
     index = json.loads((built_site.site / "search" / "search_index.json").read_text())
     records = [d for d in index["docs"] if d["location"].startswith("records/SRCH-")]
-    assert sorted(d["location"] for d in records) == sorted(f"records/{p.name}/" for p in built_site.records.iterdir())
+    assert sorted(d["location"] for d in records) == sorted(f"records/{p.name}/" for p in built_site.records.iterdir() if p.is_dir())
     # The index pages would repeat every title in one entry; records are found through their own entries.
     assert [d["location"] for d in index["docs"] if d["location"].startswith("records/") and d not in records] == []
     hostile = next(d for d in records if d["location"] == f"records/{built_site.hostile_id.replace(':', '-')}/")

@@ -81,13 +81,21 @@ class MerkleTree:
             index >>= 1
         return proof
 
-    def consistency_proof(self, old_size: int) -> list[bytes]:
-        """RFC 6962 2.1.2 proof that the first ``old_size`` leaves are a prefix of this tree."""
-        if not 0 <= old_size <= self.size:
-            raise ValueError(f"old size {old_size} is outside 0..{self.size}")
-        if old_size in (0, self.size):
+    def root_at(self, size: int) -> bytes:
+        """MTH of the first ``size`` leaves: the root the log had when it was that size."""
+        if not 0 <= size <= self.size:
+            raise ValueError(f"size {size} is outside 0..{self.size}")
+        return self._range_hash(0, size) if size else EMPTY_ROOT
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """RFC 6962 2.1.2 proof that the first ``old_size`` leaves are a prefix of the first
+        ``new_size`` (default: all of this tree)."""
+        new_size = self.size if new_size is None else new_size
+        if not 0 <= old_size <= new_size <= self.size:
+            raise ValueError(f"sizes {old_size}, {new_size} are outside 0 <= old <= new <= {self.size}")
+        if old_size in (0, new_size):
             return []
-        return self._subproof(old_size, 0, self.size, True)
+        return self._subproof(old_size, 0, new_size, True)
 
     def _subproof(self, m: int, lo: int, hi: int, whole: bool) -> list[bytes]:
         """SUBPROOF(m, D[lo:hi], whole) of RFC 6962 2.1.2, with ranges looked up in the levels."""

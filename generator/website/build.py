@@ -26,11 +26,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.digests import sha256_bytes
 from generator.errors import SovereignError, ValidationFailed
 from generator.fsio import dump_json
-from generator.records.compose import CORRECTIONS_DIR, MANIFEST_FILE
+from generator.records import layout
+from generator.records.log import LogEntry, log_bytes, read_log
 from generator.records.schemas import SCHEMA_DIR, SCHEMA_FILES
-from generator.transparency.checkpoint import build_checkpoint, record_entries
+from generator.transparency import checkpoint as cp
+from generator.transparency.note import Signer, Verifier
 from generator.website import mirror, pages
 from generator.website.pages import RecordView, record_view
 
@@ -38,7 +41,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "mkdocs.yml"
 DEFAULT_DOCS = ROOT / "docs"
 DEFAULT_EVAL = ROOT / "generator" / "data" / "verifier_eval.json"
-GENERATED = ("records", "quality-guide.md", "schemas.md", "schemas", "corrections.xml", "checkpoint.json")
+GENERATED = ("records", "quality-guide.md", "schemas.md", "schemas", layout.FEED_FILE, layout.LOG_FILE,
+             *layout.UNLISTED_SITE_FILES)
 
 
 class BuildFailed(SovereignError):
@@ -52,14 +56,20 @@ class BuildResult:
     corrections: int
     tree_size: int
     root: str
+    signed_by: str | None = None
+    history: int = 1
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def load_views(records_dir: Path) -> tuple[list[RecordView], dict[str, Path]]:
-    """Validate every record; refuse to go on if any is invalid. Returns the views and their folders."""
+def load_views(records_dir: Path) -> tuple[list[RecordView], dict[str, Path], list[LogEntry]]:
+    """Validate every record and the log; refuse to go on if any is invalid. Returns the views, their
+    folders and the publication log."""
     from generator.records.validate import validate_tree
 
     records, problems = validate_tree(Path(records_dir))
+    if problems:
+        raise ValidationFailed(problems)
+    entries, problems = read_log(records_dir) if records else ([], [])
     if problems:
         raise ValidationFailed(problems)
     views, folders = [], {}
@@ -67,7 +77,7 @@ def load_views(records_dir: Path) -> tuple[list[RecordView], dict[str, Path]]:
         view = record_view(record.manifest, record.provenance, [entry for _, entry in record.corrections])
         views.append(view)
         folders[view.record_id] = record.folder
-    return views, folders
+    return views, folders, entries
 
 
 def load_evaluation(path: Path | None) -> dict | None:
@@ -94,10 +104,10 @@ def _newest(views: list[RecordView]) -> str | None:
     return max((v.latest_at for v in views), default=None)
 
 
-def generate_docs(views: list[RecordView], folders: dict[str, Path], dest: Path, mirror_dest: Path, *,
-                  docs_dir: Path = DEFAULT_DOCS, evaluation: dict | None = None) -> dict:
-    """Write everything MkDocs needs into ``dest`` and the records' own files into ``mirror_dest``
-    (both replaced); returns the checkpoint document."""
+def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: list[LogEntry], dest: Path, mirror_dest: Path, *,
+                  docs_dir: Path = DEFAULT_DOCS, evaluation: dict | None = None) -> None:
+    """Write everything MkDocs needs into ``dest``, and the records' own files and the log into
+    ``mirror_dest`` (both replaced)."""
     dest, mirror_dest = Path(dest), Path(mirror_dest)
     for folder in (dest, mirror_dest):
         if folder.exists():
@@ -113,9 +123,7 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], dest: Path,
     records_out.mkdir()
 
     views = sorted(views, key=lambda v: v.record_id)
-    entries = [e for v in views for e in record_entries(v.manifest, v.corrections)]
-    checkpoint = build_checkpoint(entries)
-    proofs = checkpoint.proofs()
+    proofs = cp.record_proofs(cp.log_tree(entries), entries)
     newest = _newest(views)
 
     for view in views:
@@ -123,22 +131,18 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], dest: Path,
         source, target = folders[view.record_id], mirror_dest / pages.RECORDS_DIR / view.folder_name
         target.mkdir(parents=True)
         # Published files are mirrored byte for byte, so their digests still verify on the site.
-        shutil.copyfile(source / MANIFEST_FILE, target / MANIFEST_FILE)
-        for artifact in view.manifest.get("artifacts", []):
-            shutil.copyfile(source / artifact["path"], target / artifact["path"])
-        if view.corrections:
-            (target / CORRECTIONS_DIR).mkdir()
-            for entry in view.corrections:
-                name = f"{entry['sequence']:04d}.json"
-                shutil.copyfile(source / CORRECTIONS_DIR / name, target / CORRECTIONS_DIR / name)
-        (target / pages.FOLDED_FILE).write_text(dump_json(mirror.folded_view(view)), encoding="utf-8")
-        (target / pages.PROOFS_FILE).write_text(dump_json(proofs[view.record_id]), encoding="utf-8")
+        for name in layout.published_files(view.manifest, view.corrections):
+            (target / name).parent.mkdir(exist_ok=True)
+            shutil.copyfile(source / name, target / name)
+        (target / layout.FOLDED_FILE).write_text(dump_json(mirror.folded_view(view)), encoding="utf-8")
+        (target / layout.PROOFS_FILE).write_text(dump_json(proofs[view.record_id]), encoding="utf-8")
+    (mirror_dest / layout.LOG_FILE).write_bytes(log_bytes(entries))
 
     by_date = sorted(views, key=lambda v: (v.manifest["dates"]["recorded"], v.record_id), reverse=True)
     index = mirror.records_index(by_date)
     for name, text in pages.records_index_pages(index["records"], pages.INDEX_PAGE_SIZE):
         (records_out / name).write_text(text, encoding="utf-8")
-    (records_out / pages.INDEX_JSON).write_text(dump_json(index), encoding="utf-8")
+    (records_out / layout.INDEX_JSON).write_text(dump_json(index), encoding="utf-8")
 
     (dest / pages.QUALITY_GUIDE_PAGE).write_text(pages.quality_guide_page(evaluation, pages.verifiers_in_use(views)),
                                                  encoding="utf-8")
@@ -149,10 +153,7 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], dest: Path,
         shutil.copyfile(SCHEMA_DIR / name, dest / "schemas" / name)
 
     fallback = newest or _epoch_iso()
-    (dest / pages.FEED_FILE).write_bytes(mirror.corrections_feed(views, fallback))
-    document = checkpoint.document(pages.SITE_URL, newest)
-    (dest / pages.CHECKPOINT_FILE).write_text(dump_json(document), encoding="utf-8")
-    return document
+    (dest / layout.FEED_FILE).write_bytes(mirror.corrections_feed(views, fallback))
 
 
 def _epoch_iso() -> str:
@@ -244,22 +245,52 @@ def _replace_dir(staging: Path, out_dir: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def seal_site(site_dir: Path, tree, signer: Signer | None, history: list[cp.HistoryItem]) -> list[cp.HistoryItem]:
+    """Write the site manifest, then the checkpoint that names it (signed when there is a key), then the
+    history with it appended. Called last: the site manifest lists every file already written."""
+    files, special = cp.site_files(site_dir)
+    if special:
+        raise BuildFailed(f"{site_dir}: {special[0]} is not a regular file; a site holds only files")
+    manifest = cp.site_manifest_bytes(files)
+    (Path(site_dir) / layout.SITE_MANIFEST_FILE).write_bytes(manifest)
+    body = cp.checkpoint_body(cp.origin_for(pages.SITE_URL), tree, sha256_bytes(manifest))
+    note_text = cp.sign(body, signer)
+    history = cp.extend_history(history, note_text, tree)
+    (Path(site_dir) / layout.CHECKPOINT_FILE).write_text(note_text, encoding="utf-8")
+    document = cp.history_document(cp.origin_for(pages.SITE_URL), history)
+    (Path(site_dir) / layout.HISTORY_FILE).write_text(dump_json(document), encoding="utf-8")
+    return history
+
+
 def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None, docs_dir: Path = DEFAULT_DOCS,
-               config_file: Path = DEFAULT_CONFIG, verifier_eval: Path | None = DEFAULT_EVAL) -> BuildResult:
-    """Validate, generate and build the site into ``out_dir`` (replaced as a whole only on success)."""
+               config_file: Path = DEFAULT_CONFIG, verifier_eval: Path | None = DEFAULT_EVAL,
+               previous: str | None = None, signer: Signer | None = None,
+               verifiers: list[Verifier] | None = None) -> BuildResult:
+    """Validate, generate and build the site into ``out_dir`` (replaced as a whole only on success).
+
+    ``previous`` is the live site (URL or folder): its checkpoints are checked against the new tree
+    (a smaller or inconsistent tree is refused before anything is built) and carried into the new
+    site's history. Checkpoints are checked with ``verifiers``, or the signer's own public key.
+    """
+    from generator.transparency.remote import previous_history
+
     out_dir = Path(out_dir).resolve()
     work_dir = Path(work_dir or "build").resolve()
     timings: dict[str, float] = {}
 
     start = time.perf_counter()
-    views, folders = load_views(records_dir)
+    views, folders, log_entries = load_views(records_dir)
+    tree = cp.log_tree(log_entries)
+    if verifiers is None:
+        verifiers = [signer.verifier()] if signer is not None else []
+    history = previous_history(previous, tree, verifiers) if previous else []
     timings["validate"] = time.perf_counter() - start
 
     start = time.perf_counter()
     evaluation = load_evaluation(verifier_eval)
     generated, mirror_dir = work_dir / "docs", work_dir / "mirror"
     with reproducible_time(_newest(views)):
-        document = generate_docs(views, folders, generated, mirror_dir, docs_dir=docs_dir, evaluation=evaluation)
+        generate_docs(views, folders, log_entries, generated, mirror_dir, docs_dir=docs_dir, evaluation=evaluation)
         entries = search_entries(views)
         record_count, correction_count = len(views), sum(len(v.corrections) for v in views)
         # MkDocs holds every page in memory; release the parsed records first so the two peaks do not add up.
@@ -274,11 +305,13 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
             run_mkdocs(config_file, generated, staging)
             copy_mirror(mirror_dir, staging)
             add_search_entries(staging, entries)
+            history = seal_site(staging, tree, signer, history)
             _replace_dir(staging, out_dir)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         timings["mkdocs"] = time.perf_counter() - start
-    return BuildResult(out_dir, record_count, correction_count, document["tree_size"], document["root"], timings)
+    return BuildResult(out_dir, record_count, correction_count, tree.size, tree.root.hex(),
+                       signer.name if signer else None, len(history), timings)
 
 
 def serve(records_dir: Path, *, work_dir: Path | None = None, docs_dir: Path = DEFAULT_DOCS,
@@ -294,9 +327,9 @@ def serve(records_dir: Path, *, work_dir: Path | None = None, docs_dir: Path = D
     mirror_dir = generated.with_name("mirror")
 
     def regenerate() -> tuple[list[dict], Path]:
-        views, folders = load_views(records_dir)
+        views, folders, log_entries = load_views(records_dir)
         scratch = generated.with_name("docs.next")
-        generate_docs(views, folders, scratch, mirror_dir, docs_dir=docs_dir, evaluation=load_evaluation(verifier_eval))
+        generate_docs(views, folders, log_entries, scratch, mirror_dir, docs_dir=docs_dir, evaluation=load_evaluation(verifier_eval))
         sync_tree(scratch, generated)
         shutil.rmtree(scratch, ignore_errors=True)
         return search_entries(views), mirror_dir

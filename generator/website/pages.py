@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from generator.records import corrections as corr
 from generator.records import rules
-from generator.records.compose import record_folder_name
+from generator.records.layout import (CHECKPOINT_FILE, FEED_FILE, FOLDED_FILE, HISTORY_FILE, INDEX_JSON, LOG_FILE, PROOFS_FILE,
+                                      SITE_MANIFEST_FILE, folder_name, published_files)
 from generator.records.corrections import FoldedRecord
 from generator.website.escape import (front_matter_title, html, html_link, json_for_script, md_blocks, md_code, md_inline,
                                       md_link)
@@ -22,11 +23,6 @@ SITE_URL = "https://sovereign-publish.github.io/registry/"
 QUALITY_GUIDE_PAGE = "quality-guide.md"
 SCHEMAS_PAGE = "schemas.md"
 RECORDS_DIR = "records"
-FEED_FILE = "corrections.xml"
-CHECKPOINT_FILE = "checkpoint.json"
-INDEX_JSON = "index.json"
-FOLDED_FILE = "folded.json"
-PROOFS_FILE = "proofs.json"
 
 # The explanatory sentences under each table of a public record page (examples/seeds/004_*.txt).
 VERIFICATION_NOTE = ("Descriptive public verification status only; aggregate claim counts are public, "
@@ -97,7 +93,7 @@ class RecordView:
 
 
 def record_view(manifest: dict, provenance: dict, corrections: list[dict]) -> RecordView:
-    return RecordView(record_folder_name(manifest["record_id"]), manifest, provenance, corrections,
+    return RecordView(folder_name(manifest["record_id"]), manifest, provenance, corrections,
                       corr.fold(manifest, corrections))
 
 
@@ -197,7 +193,9 @@ def record_page(view: RecordView) -> str:
     target_url = arxiv_url(target.get("arxiv_id"), target.get("version"))
     target_label = f"arXiv:{target.get('arxiv_id')}{target.get('version') or ''}"
     target_link = md_link(target_label, target_url) if target_url else md_inline(target_label)
-    out.append(f"Record {md_code(view.record_id)}, recorded {md_inline(dates['recorded'])}"
+    # The page names its record in an attribute `verify` checks, so a page served at another record's URL is caught.
+    record_id = html(view.record_id)
+    out.append(f"Record <span data-record-id=\"{record_id}\">{record_id}</span>, recorded {md_inline(dates['recorded'])}"
                + (f", drafted {md_inline(dates['drafted'])}" if dates.get("drafted") else "") + ".  \n"
                f"Target paper: {md_inline(target.get('title'))} ({target_link}), by "
                f"{md_inline(', '.join(target.get('authors') or []) or 'authors not recorded')}.\n")
@@ -295,13 +293,12 @@ def record_page(view: RecordView) -> str:
     out.append("## Files\n")
     # The record's files are copied into the site after MkDocs (see build.py), so these links are raw
     # HTML relative to the page's URL, records/<folder>/, where the files are.
-    names = ["manifest.json", *(a["path"] for a in view.manifest.get("artifacts", []) if a["path"] != "manifest.json"),
-             *(f"corrections/{e['sequence']:04d}.json" for e in view.corrections), FOLDED_FILE, PROOFS_FILE]
+    names = [*published_files(view.manifest, view.corrections), FOLDED_FILE, PROOFS_FILE]
     links = [html_link(name, name) for name in names]
     out.append(" · ".join(links) + "\n")
     out.append(f"*The manifest, provenance record and corrections exactly as published; `folded.json` holds the "
-               f"current values with every correction applied, `proofs.json` the inclusion proofs in the site "
-               f"[checkpoint](../{CHECKPOINT_FILE}).*\n")
+               f"current values with every correction applied, `proofs.json` the inclusion proof of each in the site's signed "
+               f"{html_link('checkpoint', '../../' + CHECKPOINT_FILE)}.*\n")
     if view.manifest.get("truncations"):
         out.append(md_inline("Truncated in the imported text and restored: " + "; ".join(
             f"{t.get('field')} (from {_or(t.get('restored_from'), 'nowhere')})" for t in view.manifest["truncations"]) + ".") + "\n")
@@ -311,7 +308,7 @@ def record_page(view: RecordView) -> str:
         out.append("No corrections. The record is as published.\n")
     for entry in reversed(view.corrections):  # newest first
         out.append(f"### {entry['sequence']:04d} {md_inline(entry['type'])} ({md_inline(_date(entry['at']))})\n")
-        out.append(md_inline(f"Sequence {entry['sequence']}, {entry['type']}, {entry['at']}, by {entry['by']}. "
+        out.append(md_inline(f"Sequence {entry['sequence']}, {entry['type']}, {entry['at']}, stated by {entry['by']}. "
                              f"Status {entry['status_before']} → {entry['status_after']}.") + "  \n"
                    + "Reason: " + md_inline(entry["reason"]) + "\n")
         if entry.get("changes"):
@@ -410,7 +407,7 @@ def _records_index_page(rows: list[dict], number: int, count: int, offset: int, 
            "| Record | Title | Level | Tier | Status | Score | Recorded |",
            "|---|---|---|---|---|---|---|"]
     for row in rows:
-        folder = record_folder_name(row["record_id"])
+        folder = folder_name(row["record_id"])
         score = "" if row["review_score"] is None else md_inline(row["review_score"])
         status = md_inline(row["status"])
         out.append(f"| [{md_inline(row['record_id'])}]({folder}.md) | {md_inline(row['title'])} | {md_inline(row['level'])} | "
@@ -557,14 +554,17 @@ def quality_guide_page(evaluation: dict | None, in_use: dict[str, int] | None = 
                "record the synthesis was built from; the report artifact's digest is over its bytes.\n")
 
     out.append("## Checkpoint\n")
-    out.append(f"[checkpoint.json]({CHECKPOINT_FILE}) commits to every manifest and correction on this site with an "
-               "RFC 6962 Merkle tree (SHA-256, leaf hash `SHA-256(0x00 || leaf)`, node hash `SHA-256(0x01 || left || right)`). "
-               "There is one leaf per manifest and per correction, sorted by record id and then sequence "
-               "(0 for the manifest, 1, 2, ... for corrections). The leaf is the UTF-8 text "
-               "`<record id> <sequence> <sha256>`, where `<sha256>` is the lower-case hex SHA-256 of the RFC 8785 "
-               "canonical JSON of the file (for example `SRCH:93BD3EF3 0 9f86...`). Each record's `proofs.json` holds "
-               "the inclusion proof of each of its entries. `sovereign-publish verify SITE_DIR` recomputes every leaf "
-               "from the published files and checks the root and every proof.\n")
+    out.append(f"Every publication event (a record published, a correction appended) is one line of the publication log "
+               f"{html_link(LOG_FILE, '../' + LOG_FILE)}, in the order it was published. The "
+               f"{html_link('checkpoint', '../' + CHECKPOINT_FILE)} is a C2SP tlog-checkpoint signed note over an RFC 6962 "
+               "Merkle tree of those lines (leaf hash `SHA-256(0x00 || line)`, node hash `SHA-256(0x01 || left || right)`), "
+               "signed with the registry's Ed25519 key, and names the SHA-256 of "
+               f"{html_link(SITE_MANIFEST_FILE, '../' + SITE_MANIFEST_FILE)}, which lists the digest of every other file of "
+               f"the site. {html_link(HISTORY_FILE, '../' + HISTORY_FILE)} keeps every checkpoint this site has served with "
+               "the consistency proof from each to the next: adding records or corrections only appends leaves, so a "
+               "checkpoint you saved stays provable against every later one. Each record's `proofs.json` holds the "
+               "inclusion proof of each of its entries. `sovereign-publish verify SITE --key KEY --since SAVED` checks all "
+               "of it.\n")
     return "\n".join(out)
 
 
