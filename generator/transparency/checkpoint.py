@@ -144,8 +144,7 @@ def history_document(origin: str, items: list[HistoryItem]) -> dict:
 
 def extend_history(previous: list[HistoryItem], note_text: str, tree: MerkleTree) -> list[HistoryItem]:
     """Append the new checkpoint (unless the last one is the very same note) with its consistency proof."""
-    body, _ = note.split_note(note_text) if "\n\n" in note_text else (note_text, [])
-    checkpoint = note.parse_checkpoint(body)
+    checkpoint = note.parse_checkpoint(note.body_of(note_text))
     if previous and previous[-1].note_text == note_text:
         return list(previous)
     proof: tuple[bytes, ...] = ()

@@ -430,6 +430,11 @@ def split_note(text: str | bytes) -> tuple[str, list[tuple[str, int, bytes]]]:
     return body, signatures
 
 
+def body_of(text: str) -> str:
+    """A note's body, without checking any signature; an unsigned checkpoint is served as its bare body."""
+    return split_note(text)[0] if "\n\n" in text else text
+
+
 def _cosigned_message(body_raw: bytes, timestamp: int) -> bytes:
     return f"{_COSIGNATURE_HEADER}time {timestamp}\n".encode("ascii") + body_raw
 
@@ -535,6 +540,7 @@ def verify_cosignature(note_text: str | bytes, witness_verifier: Verifier) -> in
 
 
 __all__ = [
+    "body_of",
     "MAX_NOTE_BYTES",
     "MAX_SIGNATURES",
     "SIG_COSIGNATURE_V1",

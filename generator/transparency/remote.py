@@ -88,7 +88,7 @@ def previous_history(source: str, tree: MerkleTree, verifiers: list[note.Verifie
             if verifiers:
                 body, _ = note.open_note(text, verifiers)
             else:
-                body = note.split_note(text)[0] if "\n\n" in text else text
+                body = note.body_of(text)
             checkpoint = note.parse_checkpoint(body)
         except note.NoteError as exc:
             raise InconsistentTree(f"{source}: a published checkpoint does not verify: {exc}") from None

@@ -23,7 +23,7 @@ from pathlib import Path
 from generator.digests import sha256_bytes
 from generator.errors import Problem
 from generator.records import log
-from generator.records.layout import (CHECKPOINT_FILE, HISTORY_FILE, LOG_FILE, PROOFS_FILE, SITE_MANIFEST_FILE, SITE_RECORDS_DIR,
+from generator.records.layout import (CHECKPOINT_FILE, HISTORY_FILE, LOG_FILE, MANIFEST_FILE, PROOFS_FILE, SITE_MANIFEST_FILE, SITE_RECORDS_DIR,
                                       artifact_problems, folder_name, read_record)
 from generator.transparency import checkpoint as cp
 from generator.transparency import note
@@ -60,7 +60,7 @@ def _open_checkpoint(text: str, verifiers: list[note.Verifier], file: str, repor
             body, signed = note.open_note(text, verifiers)
             report.signed_by = sorted({v.name for v in signed} | set(report.signed_by))
         else:
-            body = note.split_note(text)[0] if "\n\n" in text else text
+            body = note.body_of(text)
         return note.parse_checkpoint(body)
     except note.NoteError as exc:
         report.problems.append(Problem(file, "", f"checkpoint does not verify: {exc}"))
@@ -98,7 +98,7 @@ def _check_records(site_dir: Path, entries: list[log.LogEntry], tree: MerkleTree
     folders = sorted(p for p in records_dir.iterdir() if p.is_dir() and p.name.startswith("SRCH-")) if records_dir.is_dir() else []
     records = []
     for folder in folders:
-        if not (folder / "manifest.json").is_file():
+        if not (folder / MANIFEST_FILE).is_file():
             continue
         record = read_record(folder, altered="it was altered")
         report.problems += record.problems
@@ -107,7 +107,7 @@ def _check_records(site_dir: Path, entries: list[log.LogEntry], tree: MerkleTree
         records.append(record)
         record_id = record.record_id
         if not isinstance(record_id, str) or folder.name != folder_name(record_id):
-            report.problems.append(Problem(str(folder / "manifest.json"), "/record_id", f"record {record_id!r} is served at {folder.name}/: a record folder was moved or swapped"))
+            report.problems.append(Problem(str(folder / MANIFEST_FILE), "/record_id", f"record {record_id!r} is served at {folder.name}/: a record folder was moved or swapped"))
             continue
         page = folder / "index.html"
         if page.is_file() and f'{PAGE_ID_ATTRIBUTE}="{record_id}"' not in page.read_text(encoding="utf-8", errors="replace"):

@@ -8,7 +8,8 @@ from feedgen.feed import FeedGenerator
 
 from generator.records import rules
 from generator.website.escape import xml_text
-from generator.website.pages import FEED_FILE, SITE_URL, RecordView, index_row
+from generator.records.layout import FEED_FILE, entry_file
+from generator.website.pages import SITE_URL, RecordView, index_row
 
 INDEX_FORMAT = "sovereign-publish-records-index-v1"
 FOLDED_FORMAT = "sovereign-publish-folded-record-v1"
@@ -60,8 +61,7 @@ def corrections_feed(views: list[RecordView], fallback_updated: str) -> bytes:
     feed.updated(_instant(items[0][0]["at"] if items else fallback_updated))
     for entry, view in items:
         item = feed.add_entry(order="append")
-        sequence = f"{entry['sequence']:04d}"
-        item.id(f"{view.url}corrections/{sequence}.json")
+        item.id(f"{view.url}{entry_file(entry['sequence'])}")
         item.title(xml_text(f"{view.record_id} {entry['type']}: {view.values.get('short_title')}"))
         item.link(href=view.url, rel="alternate")
         item.author({"name": xml_text(entry["by"])})

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from generator.records import corrections as corr
 from generator.records import rules
 from generator.records.layout import (CHECKPOINT_FILE, FEED_FILE, FOLDED_FILE, HISTORY_FILE, INDEX_JSON, LOG_FILE, PROOFS_FILE,
-                                      SITE_MANIFEST_FILE, folder_name, published_files)
+                                      SITE_MANIFEST_FILE, entry_file, folder_name, published_files)
 from generator.records.corrections import FoldedRecord
 from generator.website.escape import (front_matter_title, html, html_link, json_for_script, md_blocks, md_code, md_inline,
                                       md_link)
@@ -156,7 +156,7 @@ def json_ld(view: RecordView) -> dict:
         data["correction"] = [
             {"@type": "CorrectionComment", "name": f"{entry['sequence']:04d} {entry['type']}",
              "text": entry["reason"], "datePublished": entry["at"],
-             "url": f"{view.url}corrections/{entry['sequence']:04d}.json"}
+             "url": f"{view.url}{entry_file(entry['sequence'])}"}
             for entry in view.corrections
         ]
     return data

@@ -32,7 +32,7 @@ def records_from_site(site_dir: Path, records_dir: Path) -> None:
 
 def _body(path: Path) -> str:
     text = path.read_text(encoding="utf-8", errors="replace")
-    return note.split_note(text)[0] if "\n\n" in text else text
+    return note.body_of(text)
 
 
 def rebuild_problems(site_dir: Path) -> list[Problem]:
