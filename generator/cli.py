@@ -270,9 +270,11 @@ def keygen_command(name: str | None, private_path: Path, public_path: Path, witn
       sovereign-publish keygen
       gh secret set SOVEREIGN_LOG_KEY < ~/.config/sovereign-publish/log.key
     """
+    from generator.transparency.checkpoint import origin_for
     from generator.transparency.keys import write_key_pair
+    from generator.website.pages import SITE_URL
 
-    private_path, public_path = write_key_pair(name, private_path.expanduser(), public_path, witness=witness)
+    private_path, public_path = write_key_pair(name or origin_for(SITE_URL), private_path.expanduser(), public_path, witness=witness)
     click.echo(f"private key: {private_path} (mode 0600; keep it secret, e.g. as the SOVEREIGN_LOG_KEY secret)")
     click.echo(f"public key:  {public_path} (commit it; readers verify with it)")
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from generator.errors import InputError
 from generator.fsio import atomic_write_text
 from generator.transparency import note
-from generator.transparency.checkpoint import origin_for
 
 
 def inside_git_work_tree(path: Path) -> Path | None:
@@ -19,10 +18,8 @@ def inside_git_work_tree(path: Path) -> Path | None:
     return None
 
 
-def write_key_pair(name: str | None, private_path: Path, public_path: Path, *, witness: bool = False) -> tuple[Path, Path]:
-    from generator.website.pages import SITE_URL
-
-    name = name or origin_for(SITE_URL)
+def write_key_pair(name: str, private_path: Path, public_path: Path, *, witness: bool = False) -> tuple[Path, Path]:
+    """Write a new key pair; refuses to overwrite a key or to put the private one inside a git work tree."""
     repo = inside_git_work_tree(private_path)
     if repo is not None:
         raise InputError(f"{private_path}: inside the git work tree {repo}; write the private key outside any repository")
