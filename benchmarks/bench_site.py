@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-EPOCH = "1800000000"
+EPOCH = "1795348800"  # 2026-11-22T12:00:00Z: records may not be dated in the future
 CORRECTED_SHARE = 0.05
 
 
