@@ -257,10 +257,10 @@ def verify_command(site: str, key_files: tuple[Path, ...], since: str | None, re
 
 @cli.command("keygen")
 @click.option("--name", default=None, metavar="NAME", help="Key name; default: the site's checkpoint origin.")
-@click.option("--private", "private_path", type=click.Path(path_type=Path), default=Path("~/.config/sovereign-publish/log.key"),
-              show_default=True, help="Where to write the private key (never inside the repository).")
-@click.option("--public", "public_path", type=click.Path(path_type=Path), default=Path("keys/log.pub"), show_default=True,
-              help="Where to write the public key (commit it).")
+@click.option("--private", "private_path", type=click.Path(path_type=Path), required=False, default=None,
+              help="Where to write the private key, never inside a repository  [default: ~/.config/sovereign-publish/log.key, or witness.key]")
+@click.option("--public", "public_path", type=click.Path(path_type=Path), default=None,
+              help="Where to write the public key (commit it)  [default: keys/log.pub, or keys/witness.pub with --witness]")
 @click.option("--witness", is_flag=True, help="Make a witness key (tlog-cosignature) instead of the log's signing key.")
 def keygen_command(name: str | None, private_path: Path, public_path: Path, witness: bool) -> None:
     """Make an Ed25519 key pair: the private key outside the repository, the public key in it.
@@ -270,13 +270,19 @@ def keygen_command(name: str | None, private_path: Path, public_path: Path, witn
       sovereign-publish keygen
       gh secret set SOVEREIGN_LOG_KEY < ~/.config/sovereign-publish/log.key
     """
+    from generator.errors import InputError
     from generator.transparency.checkpoint import origin_for
     from generator.transparency.keys import write_key_pair
     from generator.website.pages import SITE_URL
 
+    private_path = private_path or Path("~/.config/sovereign-publish/" + ("witness.key" if witness else "log.key"))
+    if witness and name is None:
+        raise InputError("--witness needs --name, the witness's own name (e.g. witness.example.org/w1)")
+    public_path = public_path or Path("keys/witness.pub" if witness else "keys/log.pub")
     private_path, public_path = write_key_pair(name or origin_for(SITE_URL), private_path.expanduser(), public_path, witness=witness)
-    click.echo(f"private key: {private_path} (mode 0600; keep it secret, e.g. as the SOVEREIGN_LOG_KEY secret)")
-    click.echo(f"public key:  {public_path} (commit it; readers verify with it)")
+    use = "pass it to `sovereign-publish witness --key`" if witness else "e.g. as the SOVEREIGN_LOG_KEY secret"
+    click.echo(f"private key: {private_path} (mode 0600; keep it secret; {use})")
+    click.echo(f"public key:  {public_path} (publish it; readers check signatures with it)")
 
 
 @cli.command("witness")

@@ -108,6 +108,9 @@ def check_append_only_dirs(head_dir: Path, base_dir: Path, base_time: str | None
     for folder in (head_dir, base_dir):
         if not folder.is_dir():
             raise InputError(f"{folder}: no such records folder")
+    if os.path.realpath(head_dir) != os.path.abspath(head_dir):
+        # e.g. a head whose records/ links to the base's: every published file "survives" through the link
+        return [Problem(str(head_dir), "", "the records folder is, or lies under, a symlink: records hold only files and folders")]
     problems = []
     for path in sorted(head_dir.rglob("*")):
         if path.is_symlink() or not (path.is_file() or path.is_dir()):

@@ -247,7 +247,6 @@ def append_events(records_dir: Path, events: list[tuple[str, int, dict]]) -> lis
             new.append(LogEntry(count + len(new), at, record_id, sequence, sha256_json(document)))
         if count == 0:
             atomic_write_bytes(path, log_bytes(new))
-            os.chmod(path, 0o644)
         else:
             with open(path, "ab") as handle:
                 handle.write(log_bytes(new))
@@ -268,6 +267,5 @@ def migrate(records_dir: Path, records: list[RecordFiles]) -> list[LogEntry]:
     entries = [LogEntry(i, at, record_id, sequence, sha256_json(document))
                for i, (at, record_id, sequence, document) in enumerate(events)]
     atomic_write_bytes(path, log_bytes(entries))
-    os.chmod(path, 0o644)
     return entries
 

@@ -1,15 +1,18 @@
 """`sovereign-publish build`: validated records -> generated Markdown + JSON mirror -> MkDocs Material -> site/.
 
-1. ``validate_tree``: an invalid record stops the build (``ValidationFailed`` names each problem).
+1. ``validate_tree``: an invalid record or log stops the build (``ValidationFailed`` names each
+   problem). With ``--previous``, the live site's checkpoints are checked against the new tree
+   first: a smaller or inconsistent tree is refused before anything is built.
 2. Generate the docs MkDocs needs into a scratch folder (default ``build/docs``, git-ignored): first a
    copy of the hand-written ``docs/``, then one page per record, the records index, the quality
-   guide, the schemas page, and the site-wide machine-readable files (``records/index.json``,
-   ``schemas/*.json``, ``corrections.xml``, ``checkpoint.json``), whose links MkDocs validates.
-   Each record's own files (byte for byte as published, plus ``folded.json`` and ``proofs.json``) go
-   to ``build/mirror`` instead: MkDocs would render an artifact named ``*.md`` as a page rather
-   than publish its bytes, so it never sees them.
-3. Run MkDocs (strict) into a staging folder next to ``--out``, copy the mirror in, and rename it
-   into place, so a failed build never leaves a half-written site.
+   guide, the schemas page, and the site-wide files whose links MkDocs validates
+   (``records/index.json``, ``schemas/*.json``, ``corrections.xml``). Each record's own files (byte
+   for byte as published, plus ``folded.json`` and ``proofs.json``) and ``log.jsonl`` go to
+   ``build/mirror`` instead: MkDocs would render an artifact named ``*.md`` as a page rather than
+   publish its bytes, so it never sees them.
+3. Run MkDocs (strict) into a staging folder next to ``--out``, copy the mirror in, then seal it:
+   ``site-manifest.json`` (the digest of every file), the signed ``checkpoint`` naming it, and
+   ``checkpoints.json``. Rename it into place, so a failed build never leaves a half-written site.
 
 Record pages are not nav entries (``not_in_nav``): with every page in the nav, MkDocs Material
 renders the whole nav into every page, which is quadratic in the number of records.
