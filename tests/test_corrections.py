@@ -191,3 +191,4 @@ def test_two_branches_appending_the_same_sequence_fail_once_merged(repo):
     result = CliRunner().invoke(cli, ["validate", "records", "--base", "main"])
     assert result.exit_code == 1
     assert f"records/{FOLDER}/corrections/0001.json" in result.output
+    assert "records/log.jsonl: published lines of the log were changed" in result.output, "both took log index 1"

@@ -142,7 +142,8 @@ def test_append_only_checks_out_base_code_and_head_data():
 def test_append_only_installs_only_the_base_from_its_lock():
     assert _pip_installs(load_workflow(APPEND_ONLY_WORKFLOW)) == [
         ["--require-hashes", "-r", "base/requirements-site.txt"],
-        ["--no-deps", "./base"],
+        # editable: the checker reads schemas/ from its checkout; the build backend comes from the lock
+        ["--no-deps", "--no-build-isolation", "-e", "./base"],
     ]
 
 
@@ -283,7 +284,8 @@ def test_pages_deploys_only_an_attested_build_to_the_pages_environment():
 
 def test_pages_installs_from_the_hash_lock():
     workflow = load_workflow(PAGES_WORKFLOW)
-    assert _pip_installs(workflow) == [["--require-hashes", "-r", "requirements-site.txt"], ["--no-deps", "."]]
+    assert _pip_installs(workflow) == [["--require-hashes", "-r", "requirements-site.txt"],
+                                       ["--no-deps", "--no-build-isolation", "-e", "."]]
     (checkout,) = _checkouts(workflow)
     assert checkout["with"] == {"fetch-depth": 0, "persist-credentials": False}
 
