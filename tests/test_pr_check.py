@@ -59,10 +59,10 @@ def check_append_only_dirs(head_dir, base_dir, base_time=None):
 def log_growth_problems(base, head, file, base_time):
     return []
 '''
-# ... and to its validate.py, since its edited manifest's new score no longer gives its tier and verdict.
+# ... and to its gate.py, since its edited manifest's new score no longer gives its tier and verdict.
 WEAKENED_RULES = '''
 
-def _rule_problems(file, manifest):
+def rule_problems(file, values, published=None):
     return []
 '''
 # ... or, bluntly, a validate that finds nothing at all.
@@ -202,7 +202,7 @@ def _weaken_checker(repo: Path, *, entirely: bool = False) -> None:
     records = repo / "generator" / "records"
     with open(records / "history.py", "a", encoding="utf-8") as handle:
         handle.write(WEAKENED_HISTORY)
-    with open(records / "validate.py", "a", encoding="utf-8") as handle:
+    with open(records / ("validate.py" if entirely else "gate.py"), "a", encoding="utf-8") as handle:
         handle.write(NOTHING_FOUND if entirely else WEAKENED_RULES)
 
 

@@ -165,7 +165,8 @@ def test_a_tier_that_contradicts_the_review_score_is_reported(records):
     manifest = json.loads(path.read_text())
     manifest["quality_tier"]["tier"] = "Standard"
     _rewrite(path, manifest)
-    assert any(f"{path}#/quality_tier: review score 1.5 gives tier 'Quarantine candidate'" in p for p in _problems(records))
+    assert any(f'{path}#/quality_tier/tier: /review/score = 1.5 gives "Quarantine candidate" by rule tier-by-score, record says "Standard"' in p
+               for p in _problems(records))
 
 
 def test_an_unlisted_file_in_a_record_folder_is_reported(records):

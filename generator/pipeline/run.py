@@ -26,7 +26,7 @@ import arxiv
 from generator import clock
 from generator.corpus import Corpus, Paper, shipped_corpus, split_arxiv_id
 from generator.digests import canonical_json
-from generator.errors import InputError, Problem, ValidationFailed
+from generator.errors import InputError
 from generator.pipeline.chat import ChatClient
 from generator.pipeline.claims import CheckedClaim, extract_claims, published_confidence, split_sentences, support_of
 from generator.pipeline.config import PipelineConfig
@@ -39,9 +39,8 @@ from generator.pipeline.search import ArxivApiSearch, CorpusSearch, SearchError,
 from generator.pipeline.tribunal import TRIBUNAL_VERSION, Draft, LlmReviewer, OfflineReviewer, Reviewer, TribunalResult, run_tribunal
 from generator.pipeline.verification import Verifier, make_verifier
 from generator.records import rules
-from generator.records.layout import MANIFEST_FILE, PROVENANCE_FILE
+from generator.records.layout import MANIFEST_FILE
 from generator.records.compose import Artifact, SourceRef, Synthesis, compose_record
-from generator.records.schemas import schema_problems
 from generator.records.store import write_new_record
 
 ORIGIN_FILE = "pipeline"
@@ -260,15 +259,6 @@ def state_uncertainties(config: PipelineConfig, *, verifier: Verifier, measureme
     return out
 
 
-def _check_composed(files: dict[str, bytes]) -> None:
-    """The composed record must meet its schemas before anything is written (a bug otherwise)."""
-    problems: list[Problem] = []
-    problems += schema_problems(json.loads(files[MANIFEST_FILE]), rules.MANIFEST_CONTRACT, MANIFEST_FILE)
-    problems += schema_problems(json.loads(files[PROVENANCE_FILE]), rules.PROVENANCE_CONTRACT, PROVENANCE_FILE)
-    if problems:
-        raise ValidationFailed(problems)
-
-
 # ---------------------------------------------------------------------------------------------------
 # The run
 
@@ -367,7 +357,6 @@ def run_pipeline(question: str, paper_id: str, config: PipelineConfig, records_d
                            provider, embeddings, verifier, sentences_count=len(sentences))
     files = compose_record(synthesis)
     record_id = json.loads(files[MANIFEST_FILE])["record_id"]
-    _check_composed(files)
     progress.done("report", f"{record_id}: {', '.join(sorted(files))}")
 
     progress.start("write", str(records_dir))

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from generator import clock
 from generator.digests import sha256_json
-from generator.errors import InputError, Problem
+from generator.errors import InputError, Problem, ValidationFailed
 from generator.fsio import dump_json
-from generator.records import log, rules
+from generator.records import gate, log, rules
 from generator.records.layout import CORRECTIONS_DIR, RecordFiles, correction_name, read_record
+from generator.records.schemas import schema_problems
 from generator.records.store import find_record
 
 CURRENT, CORRECTED, UNDER_CONCERN = "CURRENT", "CORRECTED", "UNDER_CONCERN"
@@ -59,7 +60,8 @@ UPDATE_TYPES: tuple[UpdateType, ...] = (
 UPDATE_TYPES_BY_NAME = {t.name: t for t in UPDATE_TYPES}
 
 # Fields that identify the record or its files can never be corrected: change them by publishing a new record.
-FROZEN_FIELDS = ("/record_id", "/contract", "/contracts", "/artifacts", "/origin", "/dates/recorded")
+FROZEN_FIELDS = ("/record_id", "/contract", "/contracts", "/artifacts", "/origin", "/dates/recorded", "/sha256",
+                 "/target_paper/arxiv_id")
 
 
 class IllegalCorrection(InputError):
@@ -193,6 +195,12 @@ def chain_problems(record: RecordFiles) -> list[Problem]:
         except (IllegalCorrection, KeyError, TypeError) as exc:
             problems.append(Problem(file, "/type", str(exc)))
             break
+        for index, change in enumerate(entry.get("changes") or []):
+            why = gate.derived_rule(change.get("field", ""), record.manifest) if "derived_by" not in change else None
+            if why:
+                problems.append(Problem(file, f"/changes/{index}/field", f"{change.get('field')} is derived ({why})"))
+        problems += [Problem(file, p.pointer, f"the record as corrected by this entry: {p.message}")
+                     for p in gate.manifest_problems("", folded.values, record.manifest)]
         if entry.get("status_after") != after:
             problems.append(Problem(file, "/status_after", f"a {entry.get('type')} after {folded.status} leads to {after}, entry says {entry.get('status_after')!r}"))
         folded.status = after
@@ -246,8 +254,18 @@ def append_correction(records_dir: Path, record_id: str, update_type: str, reaso
         raise InputError("--reason must say why the correction is made")
     folded = fold(record.manifest, [entry for _, entry in record.corrections])
     changes = [parse_change(pointer, value, folded.values) for pointer, value in fields]
+    for change in changes:
+        if why := gate.derived_rule(change["field"], record.manifest):
+            raise IllegalCorrection(f"field {change['field']} is derived ({why})")
     after = check_transition(folded.status, update_type, changes)
-    apply_changes(copy.deepcopy(folded.values), changes)
+    values = copy.deepcopy(folded.values)
+    apply_changes(values, changes)
+    invalid = schema_problems(values, rules.MANIFEST_CONTRACT, "the record as corrected")
+    if not invalid:
+        changes += gate.derived_changes(record.manifest, values)
+        invalid = gate.rule_problems("the record as corrected", values, record.manifest)
+    if invalid:
+        raise ValidationFailed(invalid)
     sequence = folded.correction_count + 1
     previous = record.corrections[-1][1] if record.corrections else record.manifest
     entry = {
@@ -264,8 +282,6 @@ def append_correction(records_dir: Path, record_id: str, update_type: str, reaso
         "previous_sha256": sha256_json(previous),
     }
     entry["sha256"] = entry_digest(entry)
-    from generator.records.schemas import schema_problems
-
     invalid = schema_problems(entry, rules.CORRECTION_CONTRACT, f"correction {sequence:04d}")
     invalid += _time_problems(f"correction {sequence:04d}", entry, previous, sequence)
     if invalid:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from generator.corpus import Corpus, Paper, shipped_corpus, split_arxiv_id
 from generator.errors import InputError
-from generator.records import rules
+from generator.records import gate, rules
 from generator.records.compose import Artifact, SourceRef, Stated, Synthesis, Truncation, compose_record
 from generator.records.layout import MANIFEST_FILE, folder_name
 from generator.records.store import write_new_record
@@ -390,6 +390,8 @@ def import_files(paths: list[Path], records_dir: Path) -> list[ImportResult]:
     composed = []
     for path in map(Path, paths):
         files = compose_record(parse_file(path))
+        if problems := gate.record_problems(files, str(path)):
+            raise InputError(f"{path}: the draft gives a record that validate would reject:\n" + "\n".join(f"  {p}" for p in problems))
         manifest = json.loads(files[MANIFEST_FILE])
         record_id, origin = manifest["record_id"], _origin_digest(manifest)
         existing = Path(records_dir) / folder_name(record_id) / MANIFEST_FILE

@@ -11,8 +11,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from generator.errors import InputError
-from generator.records import log
+from generator.errors import InputError, ValidationFailed
+from generator.records import gate, log
 from generator.records.layout import MANIFEST_FILE, folder_name
 
 DEFAULT_RECORDS_DIR = Path("records")
@@ -34,6 +34,9 @@ def write_new_record(records_dir: Path, record_id: str, files: dict[str, bytes])
                 "published files are never rewritten (append a correction with `sovereign-publish correct`)"
             )
         return folder, False
+    problems = gate.record_problems(files, f"record {record_id}")
+    if problems:
+        raise ValidationFailed(problems)  # nothing is ever written that `validate` would reject
     manifest = json.loads(files[MANIFEST_FILE])
     log.check_can_append(records_dir, log.event_time(manifest, 0), f"record {record_id}")
     folder.parent.mkdir(parents=True, exist_ok=True)

@@ -7,8 +7,7 @@ from pathlib import Path
 
 from generator.digests import sha256_bytes, sha256_json
 from generator.errors import Problem
-from generator.records import log, rules
-from generator.records.compose import derive_record_id
+from generator.records import gate, log, rules
 from generator.records.layout import (CORRECTIONS_DIR, LOG_FILE, MANIFEST_FILE, PROVENANCE_FILE, RecordFiles, artifact_problems,
                                       folder_name, read_record, record_folders)
 from generator.records.schemas import schema_problems
@@ -16,29 +15,6 @@ from generator.records.schemas import schema_problems
 
 def manifest_digest(manifest: dict) -> str:
     return sha256_json({k: v for k, v in manifest.items() if k != "sha256"})
-
-
-def _rule_problems(file: str, manifest: dict) -> list[Problem]:
-    problems = []
-    review = manifest.get("review", {})
-    score = review.get("score")
-    tier = manifest.get("quality_tier", {})
-    if tier.get("derivation") == "rule":
-        expected = rules.derive_quality_tier(score)
-        if tier.get("tier") != expected.name or tier.get("basis") != expected.basis:
-            problems.append(Problem(file, "/quality_tier", f"review score {score} gives tier {expected.name!r} by rule, record says {tier.get('tier')!r}"))
-    if score is not None and review.get("verdict") not in (None, rules.derive_verdict(score)):
-        problems.append(Problem(file, "/review/verdict", f"review score {score} gives verdict {rules.derive_verdict(score)} by rule, record says {review.get('verdict')}"))
-    level = manifest.get("verification", {})
-    if level.get("level") in rules.LEVELS_BY_CODE and level.get("label") != rules.level(level["level"]).label:
-        problems.append(Problem(file, "/verification/label", f"level {level['level']} is labelled {rules.level(level['level']).label!r}"))
-    origin = manifest.get("origin", {}).get("format")
-    target = manifest.get("target_paper", {}).get("arxiv_id")
-    if origin != "public-record-page" and target and manifest.get("research_question"):
-        expected_id = derive_record_id(manifest["research_question"], target, origin)
-        if manifest.get("record_id") != expected_id:
-            problems.append(Problem(file, "/record_id", f"id is derived from the research question, target paper and origin: expected {expected_id}"))
-    return problems
 
 
 def _artifact_problems(record: RecordFiles) -> list[Problem]:
@@ -68,8 +44,7 @@ def validate_record(folder: Path) -> tuple[RecordFiles, list[Problem]]:
     manifest_file = str(folder / MANIFEST_FILE)
     provenance_file = str(folder / PROVENANCE_FILE)
     if record.manifest is not None:
-        problems += schema_problems(record.manifest, rules.MANIFEST_CONTRACT, manifest_file)
-        problems += _rule_problems(manifest_file, record.manifest)
+        problems += gate.manifest_problems(manifest_file, record.manifest)
         if record.manifest.get("sha256") != manifest_digest(record.manifest):
             problems.append(Problem(manifest_file, "/sha256", f"manifest digest does not match its content (expected {manifest_digest(record.manifest)}): it was edited after publication"))
         record_id = record.manifest.get("record_id")

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from generator.digests import sha256_bytes
 from generator.fsio import dump_json
-from generator.records.layout import HISTORY_FILE, UNLISTED_SITE_FILES
+from generator.records.layout import UNLISTED_SITE_FILES
 from generator.records.log import LogEntry
 from generator.transparency import note
 from generator.transparency.merkle import MerkleTree, leaf_hash
