@@ -205,8 +205,10 @@ def serve_command(records_dir: Path, work_dir: Path, dev_addr: str) -> None:
     Example:
       sovereign-publish serve --dev-addr 127.0.0.1:8000
     """
-    from generator.website.build import serve
+    from generator.website.build import check_port_free, serve, serve_url
 
+    check_port_free(dev_addr)
+    click.echo(f"serving {serve_url(dev_addr)} (rebuilds on every change to the records or docs; Ctrl-C to stop)", err=True)
     serve(records_dir, work_dir=work_dir, dev_addr=dev_addr)
 
 

@@ -326,6 +326,7 @@ def serve(records_dir: Path, *, work_dir: Path | None = None, docs_dir: Path = D
 
     from generator.website import serve_hooks
 
+    check_port_free(dev_addr)
     generated = Path(work_dir or "build").resolve() / "docs"
     mirror_dir = generated.with_name("mirror")
 
@@ -339,9 +340,36 @@ def serve(records_dir: Path, *, work_dir: Path | None = None, docs_dir: Path = D
 
     regenerate()
     serve_hooks.REGENERATE = regenerate
-    mkdocs_serve(config_file=str(config_file), docs_dir=str(generated), dev_addr=dev_addr,
-                 hooks=[str(Path(serve_hooks.__file__))], strict=False,
-                 watch=[str(Path(records_dir).resolve()), str(Path(docs_dir).resolve())])
+    try:
+        mkdocs_serve(config_file=str(config_file), docs_dir=str(generated), dev_addr=dev_addr,
+                     hooks=[str(Path(serve_hooks.__file__))], strict=False,
+                     watch=[str(Path(records_dir).resolve()), str(Path(docs_dir).resolve())])
+    except OSError as exc:  # the port was taken between the check and MkDocs' own bind
+        raise SovereignError(f"cannot serve on {dev_addr}: {exc.strerror or exc}") from None
+
+
+def serve_url(dev_addr: str) -> str:
+    """Where `serve` shows the site: MkDocs mounts it at the path of site_url (/registry/), not at /."""
+    from urllib.parse import urlsplit
+
+    return f"http://{dev_addr}{urlsplit(pages.SITE_URL).path}"
+
+
+def check_port_free(dev_addr: str) -> None:
+    """A clean error for a busy port or a malformed address, before any work is done."""
+    import socket
+
+    from generator.errors import InputError
+
+    host, _, port = dev_addr.rpartition(":")
+    if not host or not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InputError(f"--dev-addr {dev_addr!r}: expected HOST:PORT, e.g. 127.0.0.1:8000")
+    try:
+        with socket.create_server((host, int(port))):
+            pass
+    except OSError as exc:
+        raise SovereignError(f"cannot serve on {dev_addr}: {exc.strerror or exc} (another server may be running there; "
+                             "choose another port with --dev-addr 127.0.0.1:PORT)") from None
 
 
 def sync_tree(source: Path, target: Path) -> None:
