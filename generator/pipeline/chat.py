@@ -1,7 +1,8 @@
 """A small OpenAI-compatible chat-completions client that asks for, and insists on, one JSON object.
 
 The tribunal's roles answer in JSON; this is the one place that deals with the transport (timeouts,
-rate limits, server errors) and with models that wrap JSON in a Markdown fence or get it wrong.
+rate limits, server errors, and through ``generator.pipeline.bounded`` redirects, body size and
+deadlines) and with models that wrap JSON in a Markdown fence or get it wrong.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from collections.abc import Callable
 import httpx
 
 from generator.errors import SovereignError
-from generator.pipeline.retry import RetriesExhausted, Retryable, RetryPolicy, post_once, with_retries
+from generator.pipeline.bounded import MIB, Answer, Refused, bounded_client, json_body, post_once
+from generator.pipeline.retry import Deadline, DeadlinePassed, RetriesExhausted, Retryable, RetryPolicy, with_retries
+
+CHAT_MAX_BODY_BYTES = 8 * MIB  # a chat completion is a few kB; generous for long answers
+CHAT_MAX_REDIRECTS = 5
+CHAT_CALL_DEADLINE = 300.0  # seconds for one completion, all its attempts and pauses
+CHAT_RUN_DEADLINE = 1800.0  # seconds for everything one ChatClient asks, from its creation
 
 _FENCE = re.compile(r"^```[A-Za-z0-9_-]*\s*\n?(?P<body>.*?)\n?\s*```$", re.DOTALL)
 
@@ -23,6 +30,12 @@ _FENCE = re.compile(r"^```[A-Za-z0-9_-]*\s*\n?(?P<body>.*?)\n?\s*```$", re.DOTAL
 class ChatError(SovereignError):
     """The model could not give a usable JSON answer; says which model, URL and what went wrong (never the key
     or the prompt)."""
+
+
+class ChatRefused(ChatError):
+    """The endpoint's answer was refused: not JSON, redirected off its host, or too large (not retried)."""
+
+    exit_code = 2
 
 
 class _Unusable(Exception):
@@ -52,6 +65,12 @@ class ChatClient:
     The API key is read from ``api_key_env`` at each call and never stored. Timeouts, connection failures,
     HTTP 429/5xx and unusable answers are retried up to ``max_retries`` times with exponential backoff
     (Retry-After honoured); ``sleep`` is injectable so tests need not wait.
+
+    ``timeout`` bounds one attempt (connect, headers and body: wall clock); one ``complete_json`` ends
+    within ``call_deadline`` seconds (default 300 s, or what the retry policy needs if more) and all of
+    them within ``run_deadline`` seconds of creation (default 1800 s). A body over ``max_body_bytes``, a
+    redirect off the base URL's host (or more than ``max_redirects``) or an answer that is not JSON is
+    refused at once (``ChatRefused``); JSON that is not a completion with a JSON object is retried.
     """
 
     def __init__(
@@ -65,6 +84,10 @@ class ChatClient:
         *,
         backoff_base: float = 1.0,
         backoff_max: float = 30.0,
+        max_body_bytes: int = CHAT_MAX_BODY_BYTES,
+        max_redirects: int = CHAT_MAX_REDIRECTS,
+        call_deadline: float | None = None,
+        run_deadline: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.base_url = base_url.rstrip("/")
@@ -72,7 +95,12 @@ class ChatClient:
         self.api_key_env = api_key_env
         self.timeout = timeout
         self.retry = RetryPolicy(max_retries=max_retries, backoff_base=backoff_base, backoff_max=backoff_max)
-        self._client = client if client is not None else httpx.Client(timeout=timeout)
+        self.max_body_bytes = max_body_bytes
+        self.max_redirects = max_redirects
+        self.call_deadline = call_deadline if call_deadline is not None else max(CHAT_CALL_DEADLINE, self.retry.budget(timeout))
+        self.run_deadline = Deadline(run_deadline if run_deadline is not None else max(CHAT_RUN_DEADLINE, self.call_deadline),
+                                     "chat run deadline")
+        self._client = client if client is not None else bounded_client(timeout)
         self._owns_client = client is None
         self._sleep = sleep
 
@@ -101,18 +129,26 @@ class ChatClient:
             "temperature": temperature,
             "response_format": {"type": "json_object"},
         }
+        deadline = Deadline(self.call_deadline, "chat call deadline").sooner(self.run_deadline)
+
         def attempt_once() -> dict:
-            response = post_once(self._client, self.url, body, self._headers(), self.timeout, self._raise_fatal)
+            answer = post_once(self._client, self.url, body, self._headers(), self.timeout, self._raise_fatal,
+                               deadline=deadline, max_body_bytes=self.max_body_bytes, max_redirects=self.max_redirects)
             try:
-                return parse_json_object(self._content(response))
+                return parse_json_object(self._content(answer))
             except _Unusable as exc:
                 raise Retryable(str(exc)) from None
 
         try:
-            return with_retries(attempt_once, self.retry, sleep=self._sleep, what=f"chat request to {self.model}")
+            return with_retries(attempt_once, self.retry, sleep=self._sleep, what=f"chat request to {self.model}",
+                                deadline=deadline)
         except RetriesExhausted as exc:
             raise ChatError(f"model {self.model} at {self.url} gave no usable JSON answer: {exc.problem} "
                             f"(after {exc.attempts} attempts)") from None
+        except DeadlinePassed as exc:
+            raise ChatError(f"model {self.model} at {self.url} gave no answer in time: {exc}") from None
+        except Refused as exc:
+            raise ChatRefused(f"model {self.model} at {self.url} {exc.problem}; nothing was used from it") from None
 
     def _headers(self) -> dict[str, str]:
         key = os.environ.get(self.api_key_env, "").strip()
@@ -121,13 +157,14 @@ class ChatClient:
         return {"Authorization": f"Bearer {key}", "Accept": "application/json"}
 
     @staticmethod
-    def _content(response: httpx.Response) -> str | None:
+    def _content(answer: Answer) -> str | None:
+        value = json_body(answer)  # not JSON at all: Refused, not retried
         try:
-            return response.json()["choices"][0]["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError):
+            return value["choices"][0]["message"]["content"]
+        except (KeyError, IndexError, TypeError):
             raise _Unusable("the response is not a chat completion (no choices[0].message.content)") from None
 
-    def _raise_fatal(self, response: httpx.Response) -> None:
+    def _raise_fatal(self, response: Answer) -> None:
         status = response.status_code
         if status in (401, 403):
             raise ChatError(f"{self.url} rejected the API key from {self.api_key_env} (HTTP {status}); "

@@ -6,6 +6,7 @@ same vectors on every machine; the NIM backend is for better recall when a key i
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections import Counter
@@ -17,16 +18,27 @@ import numpy as np
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from generator.errors import InputError, SovereignError
-from generator.pipeline.retry import RetriesExhausted, RetryPolicy, post_once, with_retries
+from generator.pipeline.bounded import MIB, Answer, Refused, bounded_client, json_body, post_once
+from generator.pipeline.retry import Deadline, DeadlinePassed, RetriesExhausted, RetryPolicy, with_retries
 
 InputType = Literal["query", "passage"]
 INPUT_TYPES = ("query", "passage")
 NIM_BASE_URL = "https://integrate.api.nvidia.com/v1"
 NIM_MODEL = "nvidia/nv-embedqa-e5-v5"
+NIM_MAX_BODY_BYTES = 32 * MIB  # 50 vectors of 4096 floats as JSON text are about 5 MB
+NIM_MAX_REDIRECTS = 5
+NIM_CALL_DEADLINE = 180.0  # seconds for one batch, all its attempts and pauses
+NIM_RUN_DEADLINE = 1800.0  # seconds for everything one NimEmbeddings asks, from its creation
 
 
 class EmbeddingError(SovereignError):
     """Embeddings could not be computed; the message names the model, the URL or the setting to change."""
+
+
+class EmbeddingRefused(EmbeddingError):
+    """The endpoint's answer was refused: not an embeddings JSON answer, redirected off its host, or too large."""
+
+    exit_code = 2
 
 
 class EmbeddingBackend(Protocol):
@@ -70,6 +82,12 @@ class NimEmbeddings:
     The API key is read from ``api_key_env`` at each call and never stored, logged or put in an error.
     HTTP 429/5xx, timeouts and connection failures are retried with backoff (Retry-After honoured);
     ``sleep`` is injectable so tests need not wait.
+
+    Every answer goes through ``generator.pipeline.bounded``: ``timeout`` bounds one attempt (wall clock),
+    a batch with its retries ends within ``call_deadline`` seconds (default 180 s, or what the retry
+    policy needs if more) and everything within ``run_deadline`` seconds of creation (default 1800 s);
+    bodies over ``max_body_bytes``, redirects off the base URL's host (or more than ``max_redirects``)
+    and answers that are not an embeddings JSON object are refused (``EmbeddingRefused``).
     """
 
     def __init__(
@@ -84,6 +102,10 @@ class NimEmbeddings:
         batch_size: int = 50,
         backoff_base: float = 1.0,
         backoff_max: float = 30.0,
+        max_body_bytes: int = NIM_MAX_BODY_BYTES,
+        max_redirects: int = NIM_MAX_REDIRECTS,
+        call_deadline: float | None = None,
+        run_deadline: float | None = None,
         client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
@@ -94,7 +116,12 @@ class NimEmbeddings:
         self.timeout = timeout
         self.batch_size = batch_size
         self.retry = RetryPolicy(max_retries=max_retries, backoff_base=backoff_base, backoff_max=backoff_max)
-        self._client = client if client is not None else httpx.Client(timeout=timeout)
+        self.max_body_bytes = max_body_bytes
+        self.max_redirects = max_redirects
+        self.call_deadline = call_deadline if call_deadline is not None else max(NIM_CALL_DEADLINE, self.retry.budget(timeout))
+        self.run_deadline = Deadline(run_deadline if run_deadline is not None else max(NIM_RUN_DEADLINE, self.call_deadline),
+                                     "embedding run deadline")
+        self._client = client if client is not None else bounded_client(timeout)
         self._owns_client = client is None
         self._sleep = sleep
 
@@ -133,14 +160,8 @@ class NimEmbeddings:
             "encoding_format": "float",
             "truncate": "END",
         }
-        response = self._post(body)
-        try:
-            data = sorted(response.json()["data"], key=lambda item: item.get("index", 0))
-            vectors = [[float(x) for x in item["embedding"]] for item in data]
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise EmbeddingError(
-                f"{self.url} answered with something that is not an embeddings response for model {self.model}"
-            ) from None
+        answer = self._post(body)
+        vectors = self._vectors(answer)
         if len(vectors) != len(texts):
             raise EmbeddingError(
                 f"{self.url} returned {len(vectors)} vectors for {len(texts)} texts (model {self.model})"
@@ -153,19 +174,60 @@ class NimEmbeddings:
                 )
         return vectors
 
-    def _post(self, body: dict) -> httpx.Response:
-        def attempt_once() -> httpx.Response:
+    def _vectors(self, answer: Answer) -> list[list[float]]:
+        """The vectors of an OpenAI-style embeddings answer, in input order; refused unless it has that shape:
+        ``data`` a list of objects, each with an ``embedding`` list of finite numbers and, if any has an
+        ``index``, the indexes 0..n-1 each once."""
+        try:
+            value = json_body(answer)
+        except Refused as exc:
+            raise self._refused(exc.problem) from None
+
+        def bad(problem: str) -> EmbeddingRefused:
+            return self._refused(f"answered with JSON that is not an embeddings response ({problem})")
+
+        data = value.get("data") if isinstance(value, dict) else None
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+            raise bad("no 'data' list of objects")
+        indexes = [item.get("index") for item in data]
+        if any(index is not None for index in indexes):
+            whole = all(isinstance(i, int) and not isinstance(i, bool) for i in indexes)
+            if not whole or sorted(indexes) != list(range(len(data))):
+                raise bad("the 'index' values are not 0 to n-1 each once")
+            data = sorted(data, key=lambda item: item["index"])
+        vectors = []
+        for item in data:
+            embedding = item.get("embedding")
+            if not isinstance(embedding, list) or not all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in embedding
+            ):
+                raise bad("an 'embedding' that is not a list of finite numbers")
+            vectors.append([float(x) for x in embedding])
+        return vectors
+
+    def _refused(self, problem: str) -> EmbeddingRefused:
+        return EmbeddingRefused(f"{self.url} (model {self.model}) {problem}; nothing was used from it")
+
+    def _post(self, body: dict) -> Answer:
+        deadline = Deadline(self.call_deadline, "embedding call deadline").sooner(self.run_deadline)
+
+        def attempt_once() -> Answer:
             headers = {"Authorization": f"Bearer {self._api_key()}", "Accept": "application/json"}
-            return post_once(self._client, self.url, body, headers, self.timeout, self._raise_fatal)
+            return post_once(self._client, self.url, body, headers, self.timeout, self._raise_fatal, deadline=deadline,
+                             max_body_bytes=self.max_body_bytes, max_redirects=self.max_redirects)
 
         try:
-            return with_retries(attempt_once, self.retry, sleep=self._sleep, what="embedding request")
+            return with_retries(attempt_once, self.retry, sleep=self._sleep, what="embedding request", deadline=deadline)
         except RetriesExhausted as exc:
             raise EmbeddingError(
                 f"embedding request to {self.url} (model {self.model}) failed: {exc.problem} after {exc.attempts} attempts"
             ) from None
+        except DeadlinePassed as exc:
+            raise EmbeddingError(f"embedding request to {self.url} (model {self.model}) stopped: {exc}") from None
+        except Refused as exc:
+            raise self._refused(exc.problem) from None
 
-    def _raise_fatal(self, response: httpx.Response) -> None:
+    def _raise_fatal(self, response: Answer) -> None:
         status = response.status_code
         if status == 410:
             raise EmbeddingError(

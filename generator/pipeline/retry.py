@@ -1,19 +1,20 @@
-"""Retrying HTTP calls to external services: one backoff policy, one Retry-After reader, one loop.
+"""Retrying HTTP calls to external services: one backoff policy, one Retry-After reader, one loop, deadlines.
 
 arXiv, NIM and chat endpoints all answer 429/5xx under load; each client decides what is fatal and
-what a usable answer is, and leaves the waiting to this module.
+what a usable answer is, and leaves the waiting to this module. Waiting is bounded twice: each attempt
+by its timeout (see ``generator.pipeline.bounded``), and a whole call (all attempts and the pauses
+between them) by a wall-clock ``Deadline``; a pause that would end past the deadline is not taken.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
-
-import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,11 @@ class RetryPolicy:
     @property
     def attempts(self) -> int:
         return self.max_retries + 1
+
+    def budget(self, timeout: float) -> float:
+        """Seconds all attempts of ``timeout`` each and the backoff pauses between them take at most
+        (without Retry-After): a floor for a call's deadline, so a deadline never cuts the retry policy short."""
+        return self.attempts * timeout + sum(self.pause(attempt) for attempt in range(1, self.attempts))
 
     def pause(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
@@ -72,35 +78,63 @@ class RetriesExhausted(Exception):
         self.attempts = attempts
 
 
+class Deadline:
+    """A wall-clock point (``time.monotonic``) after which nobody waits any longer; ``seconds=None``: never.
+
+    ``what`` names it in messages ("query deadline"); ``sooner`` combines two (a call inside a run).
+    """
+
+    def __init__(self, seconds: float | None, what: str = "deadline", *, clock: Callable[[], float] = time.monotonic):
+        self.seconds = seconds
+        self.what = what
+        self._clock = clock
+        self.at = math.inf if seconds is None else clock() + seconds
+
+    def remaining(self) -> float:
+        return self.at - self._clock()
+
+    @property
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+    def sooner(self, other: "Deadline | None") -> "Deadline":
+        return self if other is None or self.at <= other.at else other
+
+    def __str__(self) -> str:
+        return f"the {self.what} of {self.seconds:g} s" if self.seconds is not None else f"the {self.what}"
+
+    def __repr__(self) -> str:
+        return f"Deadline({self.seconds!r}, {self.what!r})"
+
+
+class DeadlinePassed(Exception):
+    """A call did not finish before its deadline (or would only finish after it); not retried."""
+
+    def __init__(self, deadline: Deadline, problem: str | None = None):
+        self.deadline = deadline
+        self.problem = problem
+        super().__init__(f"{deadline} passed" + (f" (last problem: {problem})" if problem else ""))
+
+
 def with_retries(attempt_once: Callable[[], T], policy: RetryPolicy, *, sleep: Callable[[float], None] = time.sleep,
-                 what: str = "request") -> T:
-    """Call ``attempt_once`` until it returns; it raises Retryable for failures worth another go."""
+                 what: str = "request", deadline: Deadline | None = None) -> T:
+    """Call ``attempt_once`` until it returns; it raises Retryable for failures worth another go.
+
+    With a ``deadline``, no attempt starts after it and no pause is taken that would end after it:
+    ``DeadlinePassed`` is raised instead (``attempt_once`` should bound its own attempt by it too).
+    """
+    problem = None
     for attempt in range(1, policy.attempts + 1):
+        if deadline is not None and deadline.expired:
+            raise DeadlinePassed(deadline, problem)
         try:
             return attempt_once()
         except Retryable as failure:
             problem = failure.problem
             if attempt < policy.attempts:
                 pause = policy.pause(attempt, failure.retry_after)
+                if deadline is not None and pause >= deadline.remaining():
+                    raise DeadlinePassed(deadline, problem) from None
                 logger.info("%s failed (%s, attempt %d of %d); retrying in %.1f s", what, problem, attempt, policy.attempts, pause)
                 sleep(pause)
     raise RetriesExhausted(problem, policy.attempts)
-
-
-def post_once(client: httpx.Client, url: str, body: dict, headers: dict, timeout: float,
-              raise_if_fatal: Callable[[httpx.Response], None]) -> httpx.Response:
-    """One JSON POST: a response below 400, or Retryable for timeouts, lost connections and 408/429/5xx.
-
-    ``raise_if_fatal`` is called for any other error status and must raise the client's own error.
-    """
-    try:
-        response = client.post(url, json=body, headers=headers, timeout=timeout)
-    except httpx.TimeoutException:
-        raise Retryable(f"no answer within {timeout:g} s") from None
-    except httpx.TransportError as exc:
-        raise Retryable(f"connection failed ({type(exc).__name__})") from None
-    if response.status_code < 400:
-        return response
-    if response.status_code not in RETRY_STATUSES:
-        raise_if_fatal(response)
-    raise Retryable(f"HTTP {response.status_code}", retry_after_seconds(response.headers.get("Retry-After")))

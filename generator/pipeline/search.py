@@ -1,19 +1,26 @@
 """The search stage: find candidate papers for a research question, offline (corpus) or live (arXiv API).
 
 The live path goes through one shared ``arxiv.Client`` whose HTTP session we supply, because arxiv 4.0.2
-sets no request timeout, does not back off on HTTP 429/503, ignores Retry-After and is not safe to
-share between threads. ``PoliteAdapter`` fixes all of that below the client, so the arxiv package keeps
-doing what it is good at (URL building, paging, Atom parsing) unchanged.
+sets no request timeout, does not back off on HTTP 429/503, ignores Retry-After, is not safe to share
+between threads, follows any redirect and reads any body, however large or slow, into memory.
+``PoliteAdapter`` fixes all of that below the client, where the bytes arrive: it fetches through
+``generator.pipeline.bounded`` (redirects only within the configured host, a body size cap, a wall-clock
+limit per attempt, per query and per run) and refuses any answer that is not an arXiv Atom feed before
+the arxiv package (or the cache) sees it. The arxiv package keeps doing what it is good at (URL building,
+paging, Atom parsing) unchanged.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -22,16 +29,26 @@ import requests
 import requests_cache
 from requests.adapters import HTTPAdapter
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+from urllib3.response import HTTPResponse
 
 from generator.corpus import Corpus, Paper, shipped_corpus, split_arxiv_id
 from generator.errors import InputError, SovereignError
+from generator.pipeline.bounded import MIB, Answer, Refused, bounded_client, exchange
 from generator.pipeline.ranking import BM25Index
-from generator.pipeline.retry import RETRY_STATUSES, RetryPolicy, retry_after_seconds
+from generator.pipeline.retry import RETRY_STATUSES, Deadline, DeadlinePassed, Retryable, RetryPolicy, retry_after_seconds
 
 logger = logging.getLogger(__name__)
 
 ARXIV_API_URL = "https://export.arxiv.org/api/query"
 DEFAULT_CACHE_PATH = Path(".cache/arxiv")
+ARXIV_MAX_BODY_BYTES = 16 * MIB  # a 2000-entry page (the API's largest) is about 8 MB
+ARXIV_MAX_REDIRECTS = 5
+ARXIV_QUERY_DEADLINE = 600.0  # seconds for one query, all its pages, retries and turns at the rate limit
+ARXIV_RUN_DEADLINE = 1800.0  # seconds for everything one ArxivApiSearch asks, from its creation
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
+FEED_MEDIA_TYPES = ("application/atom+xml", "application/xml", "text/xml")
 
 
 class SearchError(SovereignError):
@@ -42,6 +59,12 @@ class SearchError(SovereignError):
         self.status = status
         self.attempts = attempts
         super().__init__(message)
+
+
+class SearchRefused(SearchError):
+    """arXiv's answer was refused: not an Atom feed, redirected off the configured host, or too large."""
+
+    exit_code = 2
 
 
 class SearchBackend(Protocol):
@@ -78,18 +101,58 @@ class CorpusSearch:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Live: arXiv API through one polite, cached, thread-safe session
+# Live: what an arXiv answer must look like
+
+_DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def feed_problem(content: bytes, media_type: str) -> str | None:
+    """Why ``content`` is not an arXiv API Atom feed, or None if it is one.
+
+    A feed is XML served as Atom (or generic XML), whose root is an Atom ``<feed>`` carrying the
+    OpenSearch ``totalResults`` (a count) that arXiv always sends, and whose entries each have an id and
+    a title. No DTD is accepted (arXiv sends none; entity tricks stay out). A feed with no entries is a
+    valid, empty answer.
+    """
+    if media_type not in FEED_MEDIA_TYPES:
+        return f"answered with {media_type or 'no Content-Type'}, not an Atom feed"
+    if _DECLARATION.search(content):
+        return "answered with XML carrying a DTD or entity declarations, which an arXiv feed never has"
+    try:
+        root = ET.fromstring(content)
+    except ET.ParseError as exc:
+        return f"answered with something that is not well-formed XML ({exc})"
+    if root.tag != f"{{{ATOM_NS}}}feed":
+        return f"answered with XML whose root is {root.tag!r}, not an Atom <feed>"
+    total = root.find(f"{{{OPENSEARCH_NS}}}totalResults")
+    if total is None or not (total.text or "").strip().isdigit():
+        return "answered with an Atom feed without an OpenSearch totalResults count, so not an arXiv API feed"
+    for number, entry in enumerate(root.iter(f"{{{ATOM_NS}}}entry"), 1):
+        for field in ("id", "title"):
+            element = entry.find(f"{{{ATOM_NS}}}{field}")
+            if element is None or not (element.text or "").strip():
+                return f"answered with an Atom feed whose entry {number} has no {field}"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Live: arXiv API through one polite, bounded, cached, thread-safe session
 
 
 class PoliteAdapter(HTTPAdapter):
-    """Transport that sends one request at a time, ``delay`` seconds apart, with a default timeout.
+    """Transport that sends one request at a time, ``delay`` seconds apart, each within its limits.
 
     arXiv allows one request every 3 seconds per client, so the lock and the "next allowed" time are
     shared by every thread using the session. HTTP 429/5xx, timeouts and connection failures are
     retried (Retry-After honoured, otherwise exponential backoff); the pause applies to all threads,
-    since a server asking us to slow down means all of us. Anything else that is not 2xx/3xx, or running
-    out of retries, raises ``SearchError``. Cached responses never reach this adapter, so they cost no
-    delay.
+    since a server asking us to slow down means all of us. Anything else that is not 200, or running out
+    of retries, raises ``SearchError``; an answer that is not an arXiv feed, a redirect off the base URL's
+    host (or too many), or a body over ``max_body_bytes`` raises ``SearchRefused`` and is not retried.
+
+    Time: ``timeout`` bounds one attempt (connect, headers and body, wall clock); the query deadline of
+    the calling thread (``within``) or else ``run_deadline`` bounds everything, including waiting for the
+    lock, the rate limit and retry pauses. Cached responses never reach this adapter, so they cost no
+    delay; only answers that passed every check can be cached.
     """
 
     def __init__(
@@ -98,6 +161,9 @@ class PoliteAdapter(HTTPAdapter):
         delay: float = 3.0,
         timeout: float = 30.0,
         retry: RetryPolicy = RetryPolicy(),
+        max_body_bytes: int = ARXIV_MAX_BODY_BYTES,
+        max_redirects: int = ARXIV_MAX_REDIRECTS,
+        run_deadline: Deadline | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ):
@@ -105,40 +171,84 @@ class PoliteAdapter(HTTPAdapter):
         self.delay = delay
         self.timeout = timeout
         self.retry = retry
+        self.max_body_bytes = max_body_bytes
+        self.max_redirects = max_redirects
+        self.run_deadline = run_deadline or Deadline(None)
         self._sleep = sleep
         self._clock = clock
         self._lock = threading.Lock()
         self._next_allowed = float("-inf")
+        self._local = threading.local()
+        self._client = bounded_client(timeout)
         self.requests_sent = 0
 
+    @contextmanager
+    def within(self, deadline: Deadline) -> Iterator[None]:
+        """Requests sent from this thread inside the block also end by ``deadline``."""
+        previous = getattr(self._local, "deadline", None)
+        self._local.deadline = deadline.sooner(self.run_deadline)
+        try:
+            yield
+        finally:
+            self._local.deadline = previous
+
+    def _deadline(self) -> Deadline:
+        return getattr(self._local, "deadline", None) or self.run_deadline
+
+    def close(self) -> None:
+        super().close()
+        self._client.close()
+
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
-        timeout = self.timeout if timeout is None else timeout
         url = request.url
-        attempts = self.retry.max_retries + 1
+        deadline = self._deadline()
+        attempts = self.retry.attempts
+        problem, status = "no attempt made", None
+
+        def passed(reason: str | None = None) -> SearchError:
+            return SearchError(
+                f"arXiv search stopped: {deadline} passed for {url}"
+                + (f" (last problem: {reason})" if reason else "") + "; try again later",
+                url=url, status=status, attempts=attempt,
+            )
+
         for attempt in range(1, attempts + 1):
             status, retry_after = None, None
-            with self._lock:
+            if not self._lock.acquire(timeout=max(min(deadline.remaining(), threading.TIMEOUT_MAX), 0)):
+                raise passed("waiting for other arXiv requests to finish")
+            try:
                 wait = self._next_allowed - self._clock()
+                if wait >= deadline.remaining():
+                    raise passed("waiting for arXiv's rate limit")
                 if wait > 0:
                     self._sleep(wait)
                 self.requests_sent += 1
                 try:
-                    response = super().send(
-                        request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies
-                    )
-                except requests.exceptions.Timeout:
-                    response, problem = None, f"no answer within {timeout:g} s"
-                except requests.exceptions.ConnectionError as exc:
-                    response, problem = None, f"connection failed ({type(exc).__name__})"
+                    answer = exchange(self._client, "GET", url, headers=_forwarded(request.headers), timeout=self.timeout,
+                                      deadline=deadline, max_body_bytes=self.max_body_bytes,
+                                      max_redirects=self.max_redirects)
+                except Retryable as failure:
+                    answer, problem = None, failure.problem
                 finally:
                     self._next_allowed = self._clock() + self.delay
-            if response is not None:
-                status = response.status_code
+            except DeadlinePassed as exc:
+                raise passed(exc.problem) from None
+            except Refused as exc:
+                raise SearchRefused(f"arXiv {exc.problem} for {url}", url=url, attempts=attempt) from None
+            finally:
+                self._lock.release()
+            if answer is not None:
+                status = answer.status_code
+                if status == 200:
+                    refused = feed_problem(answer.content, answer.media_type)
+                    if refused:
+                        raise SearchRefused(f"arXiv {refused} for {url}", url=url, status=status, attempts=attempt)
+                    return self._as_response(request, answer)
                 if status < 400:
-                    return response
+                    raise SearchRefused(f"arXiv answered HTTP {status} for {url}, not a feed", url=url, status=status,
+                                        attempts=attempt)
                 problem = f"HTTP {status}"
-                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
-                response.close()
+                retry_after = retry_after_seconds(answer.headers.get("Retry-After"))
                 if status not in RETRY_STATUSES:
                     raise SearchError(
                         f"arXiv answered {problem} for {url}; check the query syntax", url=url, status=status,
@@ -147,6 +257,8 @@ class PoliteAdapter(HTTPAdapter):
             if attempt == attempts:
                 break
             pause = self.retry.pause(attempt, retry_after)
+            if pause >= deadline.remaining():
+                raise passed(problem)
             logger.info("arXiv request failed (%s, attempt %d of %d); retrying in %.1f s: %s",
                         problem, attempt, attempts, pause, url)
             with self._lock:
@@ -156,6 +268,21 @@ class PoliteAdapter(HTTPAdapter):
             "try again in a few minutes (pages already fetched are cached)",
             url=url, status=status, attempts=attempts,
         )
+
+    def _as_response(self, request, answer: Answer) -> requests.Response:
+        """The checked answer as the ``requests.Response`` the session, its cache and arxiv expect."""
+        headers = {k: v for k, v in answer.headers.items()
+                   if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")}
+        headers["Content-Length"] = str(len(answer.content))
+        raw = HTTPResponse(body=io.BytesIO(answer.content), headers=headers, status=answer.status_code,
+                           reason=answer.reason, preload_content=False, decode_content=False,
+                           request_url=answer.url)
+        return self.build_response(request, raw)
+
+
+def _forwarded(headers) -> dict[str, str]:
+    """The request headers worth passing on (the arxiv package's User-Agent, Accept)."""
+    return {k: v for k, v in headers.items() if k.lower() in ("user-agent", "accept", "accept-language")}
 
 
 def _has_entries(response: requests.Response) -> bool:
@@ -210,9 +337,13 @@ def paper_from_result(result: arxiv.Result) -> Paper:
 
 
 class ArxivApiSearch:
-    """Relevance search on the live arXiv API through one shared, rate-limited, cached ``arxiv.Client``.
+    """Relevance search on the live arXiv API through one shared, rate-limited, bounded, cached ``arxiv.Client``.
 
-    Safe to call from several threads: requests are serialized by the session's adapter.
+    Safe to call from several threads: requests are serialized by the session's adapter. Each ``search``
+    ends within ``query_deadline`` seconds, and all of them (and lookups through ``client``) within
+    ``run_deadline`` seconds of creation; by default the query deadline is 600 s, or longer if the
+    timeout and retry policy could legitimately take longer, and the run deadline 1800 s (at least the
+    query deadline). ``math.inf`` turns a deadline off.
     """
 
     def __init__(
@@ -226,11 +357,20 @@ class ArxivApiSearch:
         empty_page_retries: int = 2,
         cache_path: Path | None = DEFAULT_CACHE_PATH,
         cache_expire_after: float | None = None,
+        max_body_bytes: int = ARXIV_MAX_BODY_BYTES,
+        max_redirects: int = ARXIV_MAX_REDIRECTS,
+        query_deadline: float | None = None,
+        run_deadline: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.base_url = base_url
         self.empty_page_retries = empty_page_retries
-        self.adapter = PoliteAdapter(delay=delay_seconds, timeout=timeout, retry=retry, sleep=sleep)
+        self.query_deadline = (query_deadline if query_deadline is not None
+                               else max(ARXIV_QUERY_DEADLINE, retry.budget(timeout) + retry.attempts * delay_seconds))
+        self.run_deadline = Deadline(run_deadline if run_deadline is not None
+                                     else max(ARXIV_RUN_DEADLINE, self.query_deadline), "arXiv run deadline")
+        self.adapter = PoliteAdapter(delay=delay_seconds, timeout=timeout, retry=retry, max_body_bytes=max_body_bytes,
+                                     max_redirects=max_redirects, run_deadline=self.run_deadline, sleep=sleep)
         self.session = polite_session(self.adapter, cache_path, cache_expire_after)
         # The adapter does the rate limiting (and skips it for cached pages), so the client must not.
         self.client = arxiv.Client(page_size=page_size, delay_seconds=0.0, num_retries=empty_page_retries)
@@ -239,23 +379,24 @@ class ArxivApiSearch:
 
     def search(self, query: str, max_results: int) -> list[Paper]:
         spec = arxiv.Search(query=query, max_results=max_results, sort_by=arxiv.SortCriterion.Relevance)
-        for attempt in range(self.empty_page_retries + 1):
-            try:
-                results = list(self.client.results(spec))
-            except arxiv.UnexpectedEmptyPageError as exc:
-                raise SearchError(
-                    f"arXiv kept returning an empty page for {exc.url} after {exc.retry + 1} attempts; "
-                    "try again later", url=exc.url, attempts=exc.retry + 1,
-                ) from exc
-            except arxiv.HTTPError as exc:  # only if a caller swapped in another session
-                raise SearchError(
-                    f"arXiv answered HTTP {exc.status} for {exc.url}", url=exc.url, status=exc.status,
-                    attempts=exc.retry + 1,
-                ) from exc
-            if results or not max_results:
-                break
-            # arxiv stops silently on an empty first page; it is sometimes a glitch, so ask again.
-            logger.info("arXiv returned an empty first page for %r (attempt %d)", query, attempt + 1)
+        with self.adapter.within(Deadline(self.query_deadline, "arXiv query deadline")):
+            for attempt in range(self.empty_page_retries + 1):
+                try:
+                    results = list(self.client.results(spec))
+                except arxiv.UnexpectedEmptyPageError as exc:
+                    raise SearchError(
+                        f"arXiv kept returning an empty page for {exc.url} after {exc.retry + 1} attempts; "
+                        "try again later", url=exc.url, attempts=exc.retry + 1,
+                    ) from exc
+                except arxiv.HTTPError as exc:  # only if a caller swapped in another session
+                    raise SearchError(
+                        f"arXiv answered HTTP {exc.status} for {exc.url}", url=exc.url, status=exc.status,
+                        attempts=exc.retry + 1,
+                    ) from exc
+                if results or not max_results:
+                    break
+                # arxiv stops silently on an empty first page; it is sometimes a glitch, so ask again.
+                logger.info("arXiv returned an empty first page for %r (attempt %d)", query, attempt + 1)
         return [paper_from_result(result) for result in results]
 
     def close(self) -> None:
@@ -412,7 +553,9 @@ __all__ = [
     "RetryPolicy",
     "SearchBackend",
     "SearchError",
+    "SearchRefused",
     "derive_queries",
+    "feed_problem",
     "key_phrases",
     "merge_ranked",
     "paper_from_result",
