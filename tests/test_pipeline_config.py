@@ -166,3 +166,12 @@ def test_the_config_holds_names_of_key_variables_never_keys(monkeypatch):
 
     assert "SECRET123" not in repr(config.as_dict())
     assert config.as_dict()["embedding"]["api_key_env"] == "NVIDIA_API_KEY"
+
+
+def test_invalid_yaml_names_the_file_line_and_column_not_a_unicode_string(tmp_path):
+    path = write(tmp_path, "search:\n  backend: [offline\n")
+    with pytest.raises(InputError) as caught:
+        load_config(path, default_file=None)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: not valid YAML: line 3, column 1:")
+    assert "<unicode string>" not in message

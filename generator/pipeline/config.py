@@ -260,8 +260,16 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
-        raise InputError(f"--set {text!r}: the value is not valid YAML ({exc})") from None
+        raise InputError(f"--set {text!r}: the value is not valid YAML ({_yaml_error(exc)})") from None
     return [part.strip() for part in key.strip().split(".")], value
+
+
+def _yaml_error(exc: yaml.YAMLError) -> str:
+    """PyYAML's message without its ``in "<unicode string>"`` (the caller names the file): line, column, problem."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    what = " ".join(str(part) for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part)
+    return f"not valid YAML: {where}{what or type(exc).__name__}"
 
 
 def _apply(data: dict, path: list[str], value: Any, source: str) -> None:
@@ -284,7 +292,7 @@ def read_config_file(path: Path) -> dict:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({exc})") from None
+        raise InputError(f"{path}: {_yaml_error(exc)}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
