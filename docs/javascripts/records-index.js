@@ -6,13 +6,20 @@
  * DOM methods, so record text is only ever text. If index.json cannot be loaded (e.g. a page opened
  * from file://), the filters apply to this page's rows instead. The filter state is kept in the query
  * string (?q=...&tier=...&status=...) so a filtered view can be linked. Runs only on pages that have
- * the #sp-records-filter element.
+ * the #sp-records-filter element. Titles are shown without bidi controls and inside <bdi>, so no title
+ * can reorder the cells' text or make "evil" read "live" (index.json rows come without them already).
  */
 (function () {
   "use strict";
 
   var RESULT_LIMIT = 200;
   var RECORD_ID = /^SRCH:[0-9A-F]{8}$/;
+  // Unicode bidi controls: embeddings and overrides, isolates, LRM, RLM, ALM.
+  var BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g;
+
+  function plain(value) {
+    return value === null || value === undefined ? "" : String(value).replace(BIDI_CONTROLS, "");
+  }
 
   function columnIndex(table, name) {
     var cells = table.tHead ? table.tHead.rows[0].cells : [];
@@ -39,7 +46,7 @@
   function itemFromRecord(record) {
     var score = record.review_score === null || record.review_score === undefined ? "" : String(record.review_score);
     var date = String(record.recorded || "").slice(0, 10);
-    var cells = [record.record_id, record.title, record.level, record.tier, record.status, score, date];
+    var cells = [record.record_id, plain(record.title), record.level, record.tier, record.status, score, date];
     return {
       record: record,
       tier: String(record.tier || ""),
@@ -67,7 +74,9 @@
     } else {
       first.textContent = id;
     }
-    cell(row, record.title);
+    var title = document.createElement("bdi");
+    title.textContent = plain(record.title);
+    row.insertCell(-1).appendChild(title);
     cell(row, record.level);
     cell(row, record.tier);
     var status = row.insertCell(-1);

@@ -252,6 +252,9 @@ def append_correction(records_dir: Path, record_id: str, update_type: str, reaso
         raise InputError("the record's correction log is already invalid; fix it first:\n" + "\n".join(map(str, broken)))
     if not reason.strip():
         raise InputError("--reason must say why the correction is made")
+    for option, text in (("--reason", reason), ("--by", by)):
+        if any(0xD800 <= ord(ch) <= 0xDFFF or ch == "\x00" for ch in text):
+            raise InputError(f"{option} must be UTF-8 text without NUL characters (it holds bytes that are not UTF-8, or a lone surrogate)")
     folded = fold(record.manifest, [entry for _, entry in record.corrections])
     changes = [parse_change(pointer, value, folded.values) for pointer, value in fields]
     for change in changes:

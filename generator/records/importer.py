@@ -82,18 +82,48 @@ def _abstract_truncation(as_drafted: str, paper: Paper) -> list[Truncation]:
     return []
 
 
+# Numbers are ASCII digits only: ``\d``, ``int()``, ``float()`` and ``str.isdigit()`` also take other
+# scripts' digits ("١٢" would become 12) and ``isdigit()`` takes superscripts ("²", which ``int()`` then
+# refuses with a traceback). A count is a whole token, never the tail of another ("10^23 papers" is not
+# 23 papers, nor "-5" five), and at most MAX_COUNT.
+MAX_COUNT = 10**9
+_N = r"(?<![^\s(=])[0-9]+"  # a count: ASCII digits that start a token (after a space, "(" or "=")
+_X = r"[0-9]+(?:\.[0-9]+)?"  # a decimal number in ASCII digits
+_ASCII_COUNT = re.compile(r"[0-9]+", re.ASCII)
 _METHOD_PATTERNS = {
-    "query count": re.compile(r"(\d+) parallel queries"),
+    "query count": re.compile(rf"({_N}) parallel queries"),
     "sort": re.compile(r"(Relevance|SubmittedDate|LastUpdatedDate)-sorted", re.I),
-    "threshold": re.compile(r"threshold\s*=\s*(\d+(?:\.\d+)?)"),
-    "embedding": re.compile(r"NIM ([\w.-]+) \(dim=(\d+)\)"),
-    "tribunal": re.compile(r"Tribunal (v\d+): (\d+)-role parallel review \(([A-Z/]+)\) with revision round if score < (\d+(?:\.\d+)?)"),
+    "threshold": re.compile(rf"threshold\s*=\s*({_X})"),
+    "embedding": re.compile(rf"NIM ([\w.-]+) \(dim=({_N})\)"),
+    "tribunal": re.compile(rf"Tribunal (v[0-9]+): ({_N})-role parallel review \(([A-Z/]+)\) with revision round if score < ({_X})"),
+}
+_METHOD_EXAMPLES = {
+    "query count": "4 parallel queries",
+    "sort": "Relevance-sorted",
+    "threshold": "threshold=0.15",
+    "embedding": "NIM nv-embedqa-e5-v5 (dim=1024)",
+    "tribunal": "Tribunal v2: 3-role parallel review (SKEPTIC/VALIDATOR/SYNTHESIZER) with revision round if score < 6.5",
 }
 _RESULTS = re.compile(
-    r"(?P<retrieved>\d+) papers retrieved\. (?P<extracted>\d+) claims extracted, (?P<verified>\d+) verified\. "
-    r"Tribunal: (?P<score>\d+(?:\.\d+)?)/10 → (?P<verdict>[A-Z]+) \(revision_round=(?P<round>\d+)\)\. "
+    rf"(?P<retrieved>{_N}) papers retrieved\. (?P<extracted>{_N}) claims extracted, (?P<verified>{_N}) verified\. "
+    rf"Tribunal: (?P<score>{_X})/10 → (?P<verdict>[A-Z]+) \(revision_round=(?P<round>{_N})\)\. "
     r"Policy: (?P<policy>[A-Z_]+)\."
 )
+
+
+def _digits_hint(text: str) -> str:
+    """A note for an error message when ``text`` holds a digit that is not 0-9 (another script's, a superscript)."""
+    other = next((char for char in text if not char.isascii() and char.isdigit()), None)
+    return f"; numbers must be written with the digits 0-9, found {other!r}" if other else ""
+
+
+def _count(text: str, file: str, line: int | None, what: str) -> int:
+    """A count as the input writes it: ASCII digits, at most MAX_COUNT; anything else names the file and line."""
+    if not _ASCII_COUNT.fullmatch(text):
+        raise ParseError(file, line, f"{what} must be a whole number written with the digits 0-9, found {text!r}")
+    if len(text.lstrip("0")) > len(str(MAX_COUNT)) or int(text) > MAX_COUNT:  # no int() of a huge string
+        raise ParseError(file, line, f"{what} must be at most {MAX_COUNT:,}, found {text[:20]}{'...' if len(text) > 20 else ''}")
+    return int(text)
 _GOAL = re.compile(r"^Analysis of: (?P<title>.+?)\. Research goal: (?P<question>.+?)\.?$")
 _REFERENCE = re.compile(r"^- <?(?P<url>https?://arxiv\.org/abs/(?P<id>[^>\s]+?))>?$")
 _VERIFIED_MARKS = {"×": False, "✗": False, "x": False, "✓": True, "✔": True}
@@ -106,21 +136,27 @@ def _methodology(section: list[Line], file: str) -> dict:
         match = pattern.search(text)
         if not match:
             raise ParseError(file, section[0].number if section else None,
-                             f"methodology does not state the {name} (expected text like {pattern.pattern!r})")
+                             f"methodology does not state the {name} (expected text like {_METHOD_EXAMPLES[name]!r})"
+                             + _digits_hint(text))
         found[name] = match
+    line = section[0].number if section else None
     bigrams = "bigram" in text.lower()
     version, _, roles, revision = found["tribunal"].groups()
     return {
         "parameters_source": "Stated in the draft's methodology section.",
-        "search": {"service": "arXiv API", "query_count": int(found["query count"][1]), "queries": None,
+        "search": {"service": "arXiv API", "query_count": _count(found["query count"][1], file, line, "query count"), "queries": None,
                    "sort": {"relevance": "relevance", "submitteddate": "submittedDate",
                             "lastupdateddate": "lastUpdatedDate"}[found["sort"][1].lower()],
                    "max_results_per_query": None},
         "verification": {"method": "tfidf-cosine", "analyzer": "word", "ngram_range": [1, 2] if bigrams else [1, 1],
                          "threshold": float(found["threshold"][1])},
-        "embedding": {"provider": "NVIDIA NIM", "model": found["embedding"][1], "dimension": int(found["embedding"][2])},
+        "embedding": {"provider": "NVIDIA NIM", "model": found["embedding"][1],
+                      "dimension": _count(found["embedding"][2], file, line, "embedding dimension")},
         "tribunal": {"version": version, "roles": roles.split("/"), "revision_threshold": float(revision)},
     }
+
+
+_DECIMAL = re.compile(r"[0-9]{1,3}(\.[0-9]{1,12})?", re.ASCII)
 
 
 def _claims(section: list[Line], file: str) -> list[tuple[str, bool, float]]:
@@ -135,10 +171,9 @@ def _claims(section: list[Line], file: str) -> list[tuple[str, bool, float]]:
         claim, mark, confidence = (c.strip() for c in cells)
         if mark not in _VERIFIED_MARKS:
             raise ParseError(file, line.number, f"verified mark must be one of {' '.join(_VERIFIED_MARKS)}, found {mark!r}")
-        try:
-            value = float(confidence)
-        except ValueError:
-            raise ParseError(file, line.number, f"confidence must be a number in [0, 1], found {confidence!r}") from None
+        if not _DECIMAL.fullmatch(confidence):  # float() would also take '٠.٥', '1_0', 'nan' and '1e-3'
+            raise ParseError(file, line.number, f"confidence must be a number in [0, 1] written in ASCII digits, found {confidence!r}")
+        value = float(confidence)
         if not 0.0 <= value <= 1.0:
             raise ParseError(file, line.number, f"confidence must be in [0, 1], found {value}")
         rows.append((claim, _VERIFIED_MARKS[mark], value))
@@ -181,10 +216,15 @@ def parse_kernel_draft(text: str, file: str, corpus: Corpus) -> Synthesis:
     target = _target_from_corpus(corpus, file, intro, title=goal["title"])
 
     results_line = _one(sections["3 Results"], "3 Results", file)
-    results = _RESULTS.search(" ".join(l.text.strip() for l in sections["3 Results"]))
+    results_text = " ".join(l.text.strip() for l in sections["3 Results"])
+    results = _RESULTS.search(results_text)
     if not results:
         raise ParseError(file, results_line.number, "results must read like 'N papers retrieved. N claims extracted, N verified. "
-                                                     "Tribunal: X/10 → VERDICT (revision_round=N). Policy: DECISION.'")
+                                                     "Tribunal: X/10 → VERDICT (revision_round=N). Policy: DECISION.'"
+                                                     + _digits_hint(results_text))
+    counts = {key: _count(results[key], file, results_line.number, what) for key, what in (
+        ("retrieved", "papers retrieved"), ("extracted", "claims extracted"), ("verified", "claims verified"),
+        ("round", "revision round"))}
     score = float(results["score"])
     if not 0 <= score <= 10:
         raise ParseError(file, results_line.number, f"tribunal score must be in [0, 10], found {score}")
@@ -192,10 +232,10 @@ def parse_kernel_draft(text: str, file: str, corpus: Corpus) -> Synthesis:
         raise ParseError(file, results_line.number, f"verdict must be one of {', '.join(rules.VERDICTS)}, found {results['verdict']!r}")
 
     claims = _claims(sections["5 Extracted Claims"], file)
-    if len(claims) != int(results["extracted"]):
+    if len(claims) != counts["extracted"]:
         raise ParseError(file, results_line.number, f"results state {results['extracted']} claims extracted but the claims table has {len(claims)} rows")
     verified = sum(1 for _, ok, _ in claims if ok)
-    if verified != int(results["verified"]):
+    if verified != counts["verified"]:
         raise ParseError(file, results_line.number, f"results state {results['verified']} verified but the claims table marks {verified}")
 
     truncations = []
@@ -219,11 +259,11 @@ def parse_kernel_draft(text: str, file: str, corpus: Corpus) -> Synthesis:
         claims_source_grounded=len(claims),
         claims_verified=verified,
         claim_confidences=[c for _, _, c in claims],
-        papers_retrieved=int(results["retrieved"]),
+        papers_retrieved=counts["retrieved"],
         sources=_references(sections["References"], file, corpus, target),
         review_score=score,
         review_verdict=results["verdict"],
-        revision_round=int(results["round"]),
+        revision_round=counts["round"],
         policy_decision=results["policy"],
         policy_basis="Stated in the draft's results section.",
         uncertainties=uncertainties,
@@ -295,8 +335,7 @@ def parse_public_record_page(text: str, file: str, corpus: Corpus) -> Synthesis:
     need = lambda section, key: _need(tables[section], key, section, file, headings.get(section))  # noqa: E731
     paper_level = _level_code(need("Verification Level", "Paper level"), file)
     grounded_line = need("Verification Level", "Source-grounded claims")
-    if not grounded_line.text.isdigit():
-        raise ParseError(file, grounded_line.number, f"source-grounded claims must be a whole number, found {grounded_line.text!r}")
+    grounded = _count(grounded_line.text, file, grounded_line.number, "source-grounded claims")
     tier_line = need("Quality Tier", "Tier")
     if tier_line.text not in rules.TIERS_BY_NAME:
         raise ParseError(file, tier_line.number, f"tier must be one of {', '.join(rules.TIERS_BY_NAME)}, found {tier_line.text!r}")
@@ -332,7 +371,7 @@ def parse_public_record_page(text: str, file: str, corpus: Corpus) -> Synthesis:
         origin_format="public-record-page",
         origin_file=Path(file).name,
         origin_bytes=text.encode("utf-8"),
-        claims_source_grounded=int(grounded_line.text),
+        claims_source_grounded=grounded,
         sources=[SourceRef(target.arxiv_id, target.version, "target", target)],
         review_roles=(),
         policy_basis="Not disclosed by the imported public record.",

@@ -54,7 +54,12 @@ def _describe(error: ValidationError) -> tuple[str, str]:
     if error.validator == "additionalProperties":
         return pointer or "/", f"unexpected property ({error.message})"
     schema_at = "/".join(str(p) for p in error.absolute_schema_path)
-    return pointer or "/", f"{error.message} (schema: {schema_at})"
+    return pointer or "/", f"{_shorten(error.message)} (schema: {schema_at})"
+
+
+def _shorten(message: str, limit: int = 300) -> str:
+    """jsonschema quotes the whole value: a 1 MB title would print 1 MB."""
+    return message if len(message) <= limit else f"{message[:limit // 2]} … {message[-limit // 2:]} ({len(message)} characters)"
 
 
 def schema_problems(instance: object, contract: str, file: str) -> list[Problem]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from feedgen.feed import FeedGenerator
 
 from generator.records import rules
-from generator.website.escape import xml_text
+from generator.website.escape import feed_text
 from generator.records.layout import FEED_FILE, entry_file
 from generator.website.pages import SITE_URL, RecordView, index_row
 
@@ -45,7 +45,8 @@ def corrections_feed(views: list[RecordView], fallback_updated: str) -> bytes:
     Deterministic: the feed's <updated> is the newest correction's date (``fallback_updated``, a date
     taken from the records or SOURCE_DATE_EPOCH, when there is none), every entry's dates are the
     correction's own, and ties are ordered by record id and sequence. Text fields are Atom type
-    "text", escaped by lxml; characters XML cannot carry are replaced.
+    "text", escaped by lxml; characters XML cannot carry are replaced, and bidi controls are removed
+    (plain text cannot isolate them, and an override in a title would make "evil" read "live").
     """
     items = sorted(((entry, view) for view in views for entry in view.corrections),
                    key=lambda item: (item[0]["at"], item[1].record_id, item[0]["sequence"]), reverse=True)
@@ -62,12 +63,12 @@ def corrections_feed(views: list[RecordView], fallback_updated: str) -> bytes:
     for entry, view in items:
         item = feed.add_entry(order="append")
         item.id(f"{view.url}{entry_file(entry['sequence'])}")
-        item.title(xml_text(f"{view.record_id} {entry['type']}: {view.values.get('short_title')}"))
+        item.title(feed_text(f"{view.record_id} {entry['type']}: {view.values.get('short_title')}"))
         item.link(href=view.url, rel="alternate")
-        item.author({"name": xml_text(entry["by"])})
+        item.author({"name": feed_text(entry["by"])})
         item.published(_instant(entry["at"]))
         item.updated(_instant(entry["at"]))
-        item.summary(xml_text(f"Status {entry['status_before']} -> {entry['status_after']}. Record: {view.values.get('title')}"), type="text")
-        item.content(xml_text(entry["reason"]), type="text")
+        item.summary(feed_text(f"Status {entry['status_before']} -> {entry['status_after']}. Record: {view.values.get('title')}"), type="text")
+        item.content(feed_text(entry["reason"]), type="text")
         item.category(term=entry["type"])
     return feed.atom_str(pretty=True)

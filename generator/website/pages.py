@@ -16,8 +16,8 @@ from generator.records import rules
 from generator.records.layout import (CHECKPOINT_FILE, FEED_FILE, FOLDED_FILE, HISTORY_FILE, INDEX_JSON, LOG_FILE, PROOFS_FILE,
                                       SITE_MANIFEST_FILE, entry_file, folder_name, published_files)
 from generator.records.corrections import FoldedRecord
-from generator.website.escape import (front_matter_title, html, html_link, json_for_script, md_blocks, md_code, md_inline,
-                                      md_link)
+from generator.website.escape import (front_matter_title, html, html_blocks, html_link, html_text, json_for_script, md_code,
+                                      md_inline, md_link, strip_bidi)
 
 SITE_URL = "https://sovereign-publish.github.io/registry/"
 QUALITY_GUIDE_PAGE = "quality-guide.md"
@@ -41,8 +41,8 @@ BANNERS = {
     corr.CORRECTED: ("info", "Corrected (latest correction on {date})", "Values on this page include the corrections listed in the correction log below."),
 }
 
-_ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})")
-_VERSION = re.compile(r"v\d+")
+_ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})", re.ASCII)
+_VERSION = re.compile(r"v\d+", re.ASCII)
 
 
 def arxiv_url(arxiv_id: str | None, version: str | None) -> str | None:
@@ -108,8 +108,17 @@ def _level(value: dict) -> str:
     return md_inline(f"{value.get('level')}, {value.get('label')}")
 
 
+def _json_text(value) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
 def _json_value(value) -> str:
-    return md_inline(json.dumps(value, ensure_ascii=False, sort_keys=True))
+    return md_inline(_json_text(value))
+
+
+def _html_list(items: list[str]) -> str:
+    """A raw HTML list of items that are already HTML (see ``html_blocks`` for why raw HTML)."""
+    return "<ul>\n" + "\n".join(f"<li>{item}</li>" for item in items) + "\n</ul>"
 
 
 def banner(view: RecordView) -> str:
@@ -171,7 +180,10 @@ def record_page(view: RecordView) -> str:
 
     The 004 sections are tables with 004's row labels; the supplementary sections (review, claims,
     files, correction log) are short paragraphs. Python-Markdown's cost grows with the number of
-    text elements (every table cell is one), which dominates a 10,000-record build.
+    text elements (every table cell is one), which dominates a 10,000-record build. The long texts
+    (abstract, research question, uncertainties, corrected values) are raw HTML blocks, which
+    Python-Markdown passes through whole (``escape.html_blocks``). Each value from a record is
+    escaped on its own, so a bidi control in it cannot reorder our words around it.
     """
     values, prov, folded = view.values, view.provenance, view.folded
     target = values.get("target_paper", {})
@@ -198,14 +210,14 @@ def record_page(view: RecordView) -> str:
     out.append(f"Record <span data-record-id=\"{record_id}\">{record_id}</span>, recorded {md_inline(dates['recorded'])}"
                + (f", drafted {md_inline(dates['drafted'])}" if dates.get("drafted") else "") + ".  \n"
                f"Target paper: {md_inline(target.get('title'))} ({target_link}), by "
-               f"{md_inline(', '.join(target.get('authors') or []) or 'authors not recorded')}.\n")
+               f"{', '.join(md_inline(name) for name in target.get('authors') or []) or 'authors not recorded'}.\n")
 
     out.append("## Abstract\n")
-    out.append(md_blocks(target.get("abstract") or "No abstract recorded.") + "\n")
+    out.append(html_blocks(target.get("abstract") or "No abstract recorded.") + "\n")
     out.append("*The abstract of the target paper, as given by its arXiv record.*\n")
 
     out.append("## Research Question\n")
-    out.append(md_blocks(values.get("research_question")) + "\n")
+    out.append(html_blocks(values.get("research_question")) + "\n")
 
     out.append("## Verification Level\n")
     out.append(_table([
@@ -235,7 +247,7 @@ def record_page(view: RecordView) -> str:
 
     report_cell = md_inline(report.get("availability"))
     if report.get("path"):
-        report_cell += f" ({html_link(report['path'], report['path'])})"
+        report_cell += f" ({html_link(report['path'], report['path'], download=True)})"
     if report.get("note"):
         report_cell += " " + md_inline(report["note"])
     external_cell = md_inline(external.get("status"))
@@ -262,8 +274,7 @@ def record_page(view: RecordView) -> str:
         if score is not None else "No review score is recorded.",
         f"Reviewer roles: {roles}." if roles else "",
         f"Policy decision: {_or(policy.get('decision'))}.",
-        f"Policy basis: {policy['basis']}" if policy.get("basis") else "",
-    ])) + "\n")
+    ])) + (f" Policy basis: {md_inline(policy['basis'])}" if policy.get("basis") else "") + "\n")
 
     claims = prov.get("claims") or {}
     confidence = claims.get("confidence")
@@ -275,7 +286,7 @@ def record_page(view: RecordView) -> str:
     ])) + "\n")
     if prov.get("uncertainties"):
         out.append("Uncertainties stated by the synthesis:\n")
-        out.append("\n".join(f"- {md_inline(u)}" for u in prov["uncertainties"]) + "\n")
+        out.append(_html_list([html_text(u) for u in prov["uncertainties"]]) + "\n")
 
     out.append("## Sources\n")
     if prov.get("sources"):
@@ -294,27 +305,31 @@ def record_page(view: RecordView) -> str:
     # The record's files are copied into the site after MkDocs (see build.py), so these links are raw
     # HTML relative to the page's URL, records/<folder>/, where the files are.
     names = [*published_files(view.manifest, view.corrections), FOLDED_FILE, PROOFS_FILE]
-    links = [html_link(name, name) for name in names]
+    # Links to a record's files download them: they are data, never pages of the site (see the schema's
+    # allow-list of artifact extensions, which keeps HTML and SVG out in the first place).
+    links = [html_link(name, name, download=True) for name in names]
     out.append(" · ".join(links) + "\n")
     out.append(f"*The manifest, provenance record and corrections exactly as published; `folded.json` holds the "
                f"current values with every correction applied, `proofs.json` the inclusion proof of each in the site's signed "
                f"{html_link('checkpoint', '../../' + CHECKPOINT_FILE)}.*\n")
     if view.manifest.get("truncations"):
-        out.append(md_inline("Truncated in the imported text and restored: " + "; ".join(
-            f"{t.get('field')} (from {_or(t.get('restored_from'), 'nowhere')})" for t in view.manifest["truncations"]) + ".") + "\n")
+        out.append("Truncated in the imported text and restored: " + "; ".join(
+            f"{md_inline(t.get('field'))} (from {md_inline(_or(t.get('restored_from'), 'nowhere'))})"
+            for t in view.manifest["truncations"]) + ".\n")
 
     out.append("## Correction log\n")
     if not view.corrections:
         out.append("No corrections. The record is as published.\n")
     for entry in reversed(view.corrections):  # newest first
         out.append(f"### {entry['sequence']:04d} {md_inline(entry['type'])} ({md_inline(_date(entry['at']))})\n")
-        out.append(md_inline(f"Sequence {entry['sequence']}, {entry['type']}, {entry['at']}, stated by {entry['by']}. "
-                             f"Status {entry['status_before']} → {entry['status_after']}.") + "  \n"
+        out.append(f"Sequence {md_inline(entry['sequence'])}, {md_inline(entry['type'])}, {md_inline(entry['at'])}, "
+                   f"stated by {md_inline(entry['by'])}. "
+                   f"Status {md_inline(entry['status_before'])} → {md_inline(entry['status_after'])}.  \n"
                    + "Reason: " + md_inline(entry["reason"]) + "\n")
         if entry.get("changes"):
             out.append("Changed fields (old → new):\n")
-            out.append("\n".join(f"- {md_code(c['field'])}: {_json_value(c['old'])} → {_json_value(c['new'])}"
-                                 for c in entry["changes"]) + "\n")
+            out.append(_html_list([f"<code>{html_text(c['field'])}</code>: {html_text(_json_text(c['old']))} → "
+                                   f"{html_text(_json_text(c['new']))}" for c in entry["changes"]]) + "\n")
 
     out.append(f'<script type="application/ld+json">{json_for_script(json_ld(view))}</script>\n')
     return "\n".join(out)
@@ -323,12 +338,14 @@ def record_page(view: RecordView) -> str:
 def search_entry(view: RecordView) -> dict:
     """The record's entry in Material's search index: title, id, status, tier and research question.
 
-    Material renders these strings as HTML, so they are HTML-escaped.
+    Material renders these strings as HTML, so they are HTML-escaped, and it builds the result's
+    elements itself, so bidi controls are removed (``strip_bidi``) rather than isolated.
     """
     values = view.values
     text = (f"{view.record_id} {view.record_id.split(':')[-1]} · {view.folded.status} · "
             f"{(values.get('quality_tier') or {}).get('tier')}. {values.get('research_question')}")
-    return {"location": f"{RECORDS_DIR}/{view.folder_name}/", "title": html(values.get("title")), "text": html(text)}
+    return {"location": f"{RECORDS_DIR}/{view.folder_name}/", "title": html(strip_bidi(values.get("title"))),
+            "text": html(strip_bidi(text))}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -336,12 +353,16 @@ def search_entry(view: RecordView) -> dict:
 
 
 def index_row(view: RecordView) -> dict:
-    """One record's line in records/index.json and in the index table."""
+    """One record's line in records/index.json and in the index table.
+
+    Titles lose their bidi controls (``strip_bidi``): a listing must show what a title says, and an
+    override would make "evil" read "live" there. The record's page and files keep them, isolated.
+    """
     values = view.values
     return {
         "record_id": view.record_id,
-        "title": values.get("title"),
-        "short_title": values.get("short_title"),
+        "title": strip_bidi(values.get("title")),
+        "short_title": strip_bidi(values.get("short_title")),
         "level": (values.get("verification") or {}).get("level"),
         "tier": (values.get("quality_tier") or {}).get("tier"),
         "status": view.folded.status,
