@@ -1,14 +1,56 @@
-"""Writing files so that a crash or an error never leaves a half-written one behind."""
+"""Files in and out: written so that a crash never leaves a half-written one behind, and read so that
+no input can follow a link, block, exhaust memory or end in a traceback.
+
+Every read of a file under ``records/`` or of a built site goes through this module:
+
+* ``read_regular_file(path, limit)``: the bytes of a regular file, never through a symlink, never a
+  device, FIFO, socket or folder, never more than ``limit`` bytes. The path is checked with ``lstat``
+  (a device or FIFO is never even opened), then opened with ``O_NOFOLLOW | O_NONBLOCK`` (a symlink
+  swapped in after the check fails with ELOOP; nothing can block) and ``fstat`` of the open
+  descriptor must be that same regular file, so there is no check-then-open race. A refusal
+  (``UnreadableFile``) names the path and what it is; never a link's target, nor the target's size
+  or digest.
+* ``parse_json(data)``: strict JSON (RFC 8259 as restricted by I-JSON, RFC 7493): UTF-8 only; no
+  NaN or Infinity; no number that overflows a double (``1e400``); no integer beyond
+  +-``MAX_JSON_INTEGER`` (what RFC 8785 can canonicalise: a 5000-digit integer is refused by its
+  length, before Python converts it); no duplicate key; no lone surrogate (``"\\ud800"``); nesting at
+  most ``MAX_JSON_DEPTH`` deep. Anything else raises ``StrictJSONError`` saying what was expected.
+* ``read_json_object(path, problems)``: both, for a file that must hold one JSON object; whatever
+  is wrong becomes a Problem naming the file, never an exception.
+
+Size limits, by what is read (a larger file is refused, not buffered):
+
+=========================  =====================  ==============================================
+``MAX_DOCUMENT_BYTES``     4 MiB                  manifest.json, provenance.json, a correction,
+                                                  and the site's per-record JSON and checkpoint
+``MAX_ARTIFACT_BYTES``     64 MiB                 an artifact a manifest lists (report, ...)
+``MAX_LOG_BYTES``          256 MiB                records/log.jsonl and the site's copy
+``MAX_SITE_FILE_BYTES``    256 MiB                any other file of a built site (its manifest,
+                                                  checkpoint history, pages)
+=========================  =====================  ==============================================
+"""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from generator.errors import Problem
+from generator.errors import InputError, Problem
+
+MiB = 1024 * 1024
+MAX_DOCUMENT_BYTES = 4 * MiB
+MAX_ARTIFACT_BYTES = 64 * MiB
+MAX_LOG_BYTES = 256 * MiB
+MAX_SITE_FILE_BYTES = 256 * MiB
+MAX_JSON_DEPTH = 64
+MAX_JSON_INTEGER = 2**53 - 1  # I-JSON's interoperable range, and RFC 8785's
+_MAX_INTEGER_DIGITS = len(str(MAX_JSON_INTEGER))
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -41,19 +83,201 @@ def atomic_write_json(path: Path, value: Any) -> None:
     atomic_write_text(path, dump_json(value))
 
 
-def read_json_object(path: Path, problems: list[Problem], *, altered: str | None = None) -> dict | None:
-    """Parse a JSON object from ``path``, or add a Problem saying why not and return None.
+# --- reading -------------------------------------------------------------------------------------
+
+
+class UnreadableFile(InputError):
+    """A file that is not read: not a regular file, too large, or the system refused. The message names
+    the path and why; never a symlink's target or anything about it."""
+
+    def __init__(self, path: Path | str, reason: str):
+        self.path, self.reason = str(path), reason
+        super().__init__(f"{path}: {reason}")
+
+    def problem(self) -> Problem:
+        return Problem(self.path, "", self.reason)
+
+
+class MissingFile(UnreadableFile):
+    """Nothing at the path (not even a dangling symlink)."""
+
+
+def file_kind(mode: int) -> str:
+    """What a file of this ``st_mode`` is, in words."""
+    for test, name in ((stat.S_ISLNK, "a symlink"), (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file" if not stat.S_ISREG(mode) else "a regular file"
+
+
+def _not_regular(path: Path | str, mode: int) -> UnreadableFile:
+    return UnreadableFile(path, f"not a regular file ({file_kind(mode)}): records and sites hold only regular files, "
+                                "and nothing is read through a link")
+
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+
+
+def read_regular_file(path: Path | str, limit: int) -> bytes:
+    """The bytes of the regular file at ``path`` (at most ``limit``); ``MissingFile`` when nothing is
+    there, ``UnreadableFile`` for a symlink, folder, device, FIFO or socket, a larger file, or an error."""
+    try:
+        before = os.lstat(path)
+    except FileNotFoundError:
+        raise MissingFile(path, "file is missing") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise UnreadableFile(path, f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+    if not stat.S_ISREG(before.st_mode):
+        raise _not_regular(path, before.st_mode)
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except FileNotFoundError:
+        raise MissingFile(path, "file is missing") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # replaced by a symlink since the lstat
+            raise UnreadableFile(path, "not a regular file (a symlink): records and sites hold only regular files, "
+                                       "and nothing is read through a link") from None
+        raise UnreadableFile(path, f"cannot read: {exc.strerror}") from None
+    try:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):
+            raise _not_regular(path, opened.st_mode)
+        if (opened.st_dev, opened.st_ino) != (before.st_dev, before.st_ino):
+            raise UnreadableFile(path, "the file was replaced while it was being read")
+        if opened.st_size > limit:
+            raise UnreadableFile(path, f"larger than {limit} bytes, the most this file may hold")
+        chunks, size = [], 0
+        while True:
+            chunk = os.read(fd, min(1024 * 1024, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise UnreadableFile(path, f"larger than {limit} bytes, the most this file may hold")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise UnreadableFile(path, f"cannot read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+
+
+class StrictJSONError(ValueError):
+    """Input that strict JSON refuses; the message says what was expected."""
+
+
+def _reject_constant(name: str):
+    raise StrictJSONError(f"{name} is not a JSON number (expected a finite number)")
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INTEGER_DIGITS:
+        raise StrictJSONError(f"an integer of {len(text.lstrip('-'))} digits (expected at most {MAX_JSON_INTEGER} in magnitude)")
+    value = int(text)
+    if abs(value) > MAX_JSON_INTEGER:
+        raise StrictJSONError(f"integer {text} (expected at most {MAX_JSON_INTEGER} in magnitude)")
+    return value
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise StrictJSONError(f"number {text[:40]}{'...' if len(text) > 40 else ''} overflows a double (expected a finite number)")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise StrictJSONError(f"duplicate key {_shown(duplicate)} (expected each key once per object)")
+    return value
+
+
+def _shown(text: str) -> str:
+    return ascii(text[:60] + ("..." if len(text) > 60 else ""))
+
+
+_DECODER = json.JSONDecoder(parse_float=_parse_float, parse_int=_parse_int, parse_constant=_reject_constant,
+                            object_pairs_hook=_unique_keys)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# A string, or an unterminated one up to the end: it always matches at a quote, so it never backtracks.
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*(?:"|\\?\Z)', re.DOTALL)
+_OPENERS, _CLOSERS = frozenset("[{"), frozenset("]}")
+
+
+def _too_deep(text: str) -> bool:
+    """Would the JSON text nest deeper than MAX_JSON_DEPTH? Checked before parsing, so a parser's own
+    recursion limit is never reached."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    for char in _STRING.sub("", text):
+        if char in _OPENERS:
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif char in _CLOSERS:
+            depth -= 1
+    return False
+
+
+def _check_value(value: Any) -> None:
+    """No lone surrogate in any string or key, and no nesting deeper than MAX_JSON_DEPTH (iteratively)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                raise StrictJSONError(f"a lone UTF-16 surrogate in the string {_shown(item)} (expected Unicode text)")
+        elif isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise StrictJSONError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+            if isinstance(item, dict):
+                stack.extend((key, depth) for key in item)
+                stack.extend((child, depth + 1) for child in item.values())
+            else:
+                stack.extend((child, depth + 1) for child in item)
+
+
+def parse_json(data: bytes | str) -> Any:
+    """One JSON value from UTF-8 bytes (or text), strictly; ``StrictJSONError`` says what is wrong."""
+    if isinstance(data, (bytes, bytearray)):
+        try:
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise StrictJSONError(f"not UTF-8 text (byte {exc.start}): expected UTF-8 JSON") from None
+    else:
+        text = data
+    if _too_deep(text):
+        raise StrictJSONError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        value = _DECODER.decode(text)
+    except json.JSONDecodeError as exc:
+        raise StrictJSONError(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:  # not reached after _too_deep; kept so no input can end in a traceback
+        raise StrictJSONError(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    _check_value(value)
+    return value
+
+
+def read_json_object(path: Path, problems: list[Problem], *, altered: str | None = None,
+                     limit: int = MAX_DOCUMENT_BYTES) -> dict | None:
+    """Parse a JSON object from the regular file ``path`` (strictly, at most ``limit`` bytes), or add a
+    Problem saying why not and return None.
 
     With ``altered`` (what to tell the reader), the file must also be in the ``dump_json`` layout,
     checked on the same bytes.
     """
     try:
-        data = Path(path).read_bytes()
-        value = json.loads(data)
-    except FileNotFoundError:
-        problems.append(Problem(str(path), "", "file is missing"))
+        data = read_regular_file(path, limit)
+        value = parse_json(data)
+    except UnreadableFile as exc:
+        problems.append(exc.problem())
         return None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except StrictJSONError as exc:
         problems.append(Problem(str(path), "", f"not valid JSON: {exc}"))
         return None
     if not isinstance(value, dict):

@@ -75,7 +75,7 @@ def test_nothing_but_an_editorial_note_may_follow_a_retraction(records, update_t
 @pytest.mark.parametrize("args, message", [
     (["--type", "correction", "--reason", "r", "--field", "/no_such_field", "--value", "1"], "field /no_such_field does not exist"),
     (["--type", "correction", "--reason", "r", "--field", "/record_id", "--value", '"SRCH:00000000"'], "identifies the record and cannot be corrected"),
-    (["--type", "correction", "--reason", "r", "--field", "/publisher", "--value", "not json"], "--value for /publisher must be JSON"),
+    (["--type", "correction", "--reason", "r", "--field", "/publisher", "--value", "not json"], "--value for /publisher must be strict JSON"),
     (["--type", "retraction", "--reason", "r", "--field", "/publisher", "--value", '"X"'], "a retraction changes no fields"),
     (["--type", "correction", "--reason", "r"], "must change at least one field"),
     (["--type", "rewrite", "--reason", "r"], "unknown correction type 'rewrite'"),

@@ -9,7 +9,6 @@ missing, reordered or duplicated entry breaks the chain.
 from __future__ import annotations
 
 import copy
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 from generator import clock
 from generator.digests import sha256_json
 from generator.errors import InputError, Problem, ValidationFailed
-from generator.fsio import dump_json
+from generator.fsio import dump_json, parse_json
 from generator.records import gate, log, rules
 from generator.records.layout import CORRECTIONS_DIR, RecordFiles, correction_name, read_record
 from generator.records.schemas import schema_problems
@@ -230,9 +229,9 @@ def parse_change(pointer: str, value_json: str, values: dict) -> dict:
     if not pointer.startswith("/"):
         raise InputError(f"--field must be a JSON pointer such as /research_question, found {pointer!r}")
     try:
-        new = json.loads(value_json)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"--value for {pointer} must be JSON (a string needs quotes: '\"text\"'): {exc}") from None
+        new = parse_json(value_json)
+    except ValueError as exc:
+        raise InputError(f"--value for {pointer} must be strict JSON (a string needs quotes: '\"text\"'): {exc}") from None
     try:
         old = resolve_pointer(values, pointer)
     except KeyError:
@@ -247,6 +246,10 @@ def append_correction(records_dir: Path, record_id: str, update_type: str, reaso
     record = read_record(folder)
     if record.problems:
         raise InputError("; ".join(str(p) for p in record.problems))
+    from generator.records.validate import schema_checked  # validate builds on corrections
+
+    if invalid := schema_checked(record):
+        raise ValidationFailed(invalid)
     broken = chain_problems(record)
     if broken:
         raise InputError("the record's correction log is already invalid; fix it first:\n" + "\n".join(map(str, broken)))

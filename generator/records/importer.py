@@ -7,13 +7,15 @@ are derived by `rules`, except where a public record page states them, which are
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from generator.corpus import Corpus, Paper, shipped_corpus, split_arxiv_id
-from generator.errors import InputError
+from generator.errors import InputError, ValidationFailed
+from generator.fsio import read_json_object
 from generator.records import gate, rules
 from generator.records.compose import Artifact, SourceRef, Stated, Synthesis, Truncation, compose_record
 from generator.records.layout import MANIFEST_FILE, folder_name
@@ -416,7 +418,8 @@ class ImportResult:
 
 
 def _origin_digest(manifest: dict) -> str | None:
-    return (manifest.get("origin") or {}).get("sha256")
+    origin = manifest.get("origin")
+    return origin.get("sha256") if isinstance(origin, dict) else None
 
 
 def import_files(paths: list[Path], records_dir: Path) -> list[ImportResult]:
@@ -434,8 +437,12 @@ def import_files(paths: list[Path], records_dir: Path) -> list[ImportResult]:
         manifest = json.loads(files[MANIFEST_FILE])
         record_id, origin = manifest["record_id"], _origin_digest(manifest)
         existing = Path(records_dir) / folder_name(record_id) / MANIFEST_FILE
-        published = existing.is_file() and _origin_digest(json.loads(existing.read_bytes())) == origin
-        if existing.exists() and not published:
+        found: list = []
+        current = read_json_object(existing, found) if os.path.lexists(existing) else None
+        if found:
+            raise ValidationFailed(found)
+        published = current is not None and _origin_digest(current) == origin
+        if os.path.lexists(existing) and not published:
             raise InputError(f"{path}: record {record_id} is already published at {existing.parent} from another source; "
                              "published files are never rewritten (append a correction with `sovereign-publish correct`)")
         if record_id in planned and planned[record_id][1] != origin:

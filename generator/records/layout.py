@@ -15,7 +15,11 @@ site/
   checkpoints.json               every earlier checkpoint and the consistency proof to the next one
   site-manifest.json             the sha256 of every other file of the site
 
-Every module that names one of these files takes the name from here.
+Every module that names one of these files takes the name from here, and reads them through
+``read_record`` and ``artifact_problems`` (which read through ``generator.fsio``): a record folder
+holds only regular files and folders; a symlink, device, FIFO or socket is refused by path, never
+followed, and every file is read with a size bound (``fsio.MAX_DOCUMENT_BYTES`` for the JSON
+documents, ``fsio.MAX_ARTIFACT_BYTES`` for an artifact).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from pathlib import Path
 
 from generator.digests import sha256_bytes
 from generator.errors import Problem
-from generator.fsio import read_json_object
+from generator.fsio import MAX_ARTIFACT_BYTES, MissingFile, UnreadableFile, file_kind, read_json_object, read_regular_file
 
 MANIFEST_FILE = "manifest.json"
 PROVENANCE_FILE = "provenance.json"
@@ -78,6 +82,9 @@ class RecordFiles:
     provenance: dict | None = None
     corrections: list[tuple[Path, dict]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Set by whoever checks the documents against their schemas: a document failed, so the checks that
+    # index into its values (rules, correction chain, log cross-check) are skipped; its problems are reported.
+    schema_failed: bool = False
 
     @property
     def record_id(self) -> str | None:
@@ -88,16 +95,36 @@ class RecordFiles:
         return [entry for _, entry in self.corrections]
 
 
+def _lstat_mode(path: Path) -> int | None:
+    """The ``st_mode`` of ``path`` itself (a symlink is not followed), or None when nothing is there."""
+    try:
+        return os.lstat(path).st_mode
+    except (OSError, ValueError):
+        return None
+
+
 def read_record(folder: Path, *, altered: str | None = None) -> RecordFiles:
-    """Parse a record folder; with ``altered``, a file not in the published byte layout is also a problem."""
+    """Parse a record folder; with ``altered``, a file not in the published byte layout is also a problem.
+
+    Nothing is followed through a symlink: a record folder, its ``corrections`` folder or any file
+    in them that is a symlink, device, FIFO or socket is a problem naming the path.
+    """
     folder = Path(folder)
     record = RecordFiles(folder=folder)
+    mode = _lstat_mode(folder)
+    if mode is None or not stat.S_ISDIR(mode):
+        what = "it is missing" if mode is None else f"it is {file_kind(mode)}"
+        record.problems.append(Problem(str(folder), "", f"expected a record folder, {what}: records hold only regular files and folders"))
+        return record
     record.manifest = read_json_object(folder / MANIFEST_FILE, record.problems, altered=altered)
     provenance = folder / PROVENANCE_FILE
-    if provenance.is_file() or altered is not None:
+    if _lstat_mode(provenance) is not None or altered is not None:
         record.provenance = read_json_object(provenance, record.problems, altered=altered)
     corrections_dir = folder / CORRECTIONS_DIR
-    if corrections_dir.is_dir():
+    mode = _lstat_mode(corrections_dir)
+    if mode is not None and not stat.S_ISDIR(mode):
+        record.problems.append(Problem(str(corrections_dir), "", f"expected a folder of corrections, it is {file_kind(mode)}"))
+    elif mode is not None:
         for path in sorted(corrections_dir.iterdir()):
             if path.name.startswith("."):
                 continue
@@ -108,36 +135,46 @@ def read_record(folder: Path, *, altered: str | None = None) -> RecordFiles:
 
 
 def record_folders(path: Path) -> list[Path]:
-    """The record folders at ``path``: the folder itself if it is one record, else its sub-folders."""
+    """The record folders at ``path``: the folder itself if it is one record, else every entry in it
+    but the log, hidden names and regular files; so a symlink or device where a record folder could be
+    is returned too, for ``read_record`` to refuse by name."""
     from generator.errors import InputError
 
     path = Path(path)
     if not path.is_dir():
         raise InputError(f"{path}: no such records folder")
-    if (path / MANIFEST_FILE).exists():
+    if os.path.lexists(path / MANIFEST_FILE):
         return [path]
-    return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return sorted(p for p in path.iterdir()
+                  if not p.name.startswith(".") and p.name != LOG_FILE and not stat.S_ISREG(_lstat_mode(p) or stat.S_IFREG))
 
 
 def artifact_problems(folder: Path, manifest: dict) -> list[Problem]:
-    """Every artifact the manifest lists must be a regular file in ``folder`` with the stated digest and size."""
+    """Every artifact the manifest lists must be a regular file in ``folder`` with the stated digest and
+    size. Safe on any JSON: a manifest whose ``artifacts`` is not a list of objects is a problem too."""
     manifest_file = str(Path(folder) / MANIFEST_FILE)
+    artifacts = manifest.get("artifacts", [])
+    if not isinstance(artifacts, list):
+        return [Problem(manifest_file, "/artifacts", "expected a list of artifacts")]
     problems = []
-    for index, artifact in enumerate(manifest.get("artifacts", [])):
+    for index, artifact in enumerate(artifacts):
+        if not isinstance(artifact, dict):
+            problems.append(Problem(manifest_file, f"/artifacts/{index}", "expected an artifact object"))
+            continue
         name = artifact.get("path", "")
-        if not isinstance(name, str) or name in RESERVED_NAMES or "/" in name or name.startswith("."):
+        if (not isinstance(name, str) or not name or name in RESERVED_NAMES or "/" in name or "\0" in name
+                or name.startswith(".")):
             problems.append(Problem(manifest_file, f"/artifacts/{index}/path", f"artifact name {name!r} is reserved or not a plain file name"))
             continue
         path = Path(folder) / name
         try:
-            mode = os.lstat(path).st_mode
-        except FileNotFoundError:
+            data = read_regular_file(path, MAX_ARTIFACT_BYTES)
+        except MissingFile:
             problems.append(Problem(manifest_file, f"/artifacts/{index}/path", f"artifact {name!r} does not exist"))
             continue
-        if not stat.S_ISREG(mode):
-            problems.append(Problem(str(path), "", "artifact is not a regular file (a symlink, folder or device)"))
+        except UnreadableFile as exc:
+            problems.append(exc.problem())
             continue
-        data = path.read_bytes()
         if sha256_bytes(data) != artifact.get("sha256"):
             problems.append(Problem(manifest_file, f"/artifacts/{index}/sha256", f"digest does not match {name}: expected {artifact.get('sha256')}, file has {sha256_bytes(data)}"))
         if len(data) != artifact.get("bytes"):

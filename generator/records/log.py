@@ -19,7 +19,6 @@ before what it corrects, nor dated ahead to sort last.
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
@@ -27,7 +26,7 @@ from pathlib import Path
 
 from generator.digests import canonical_json, sha256_json
 from generator.errors import InputError, Problem
-from generator.fsio import atomic_write_bytes
+from generator.fsio import MAX_LOG_BYTES, MissingFile, StrictJSONError, UnreadableFile, atomic_write_bytes, parse_json, read_regular_file
 from generator.records.layout import LOG_FILE, RecordFiles, entry_file, folder_name
 
 # A clock that runs a little fast on the machine that wrote an entry is not forgery.
@@ -67,7 +66,8 @@ def parse_instant(stamp: object) -> datetime | None:
 def event_time(document: dict, sequence: int) -> str | None:
     """When an event happened, as its own file says."""
     if sequence == 0:
-        return (document.get("dates") or {}).get("recorded")
+        dates = document.get("dates")
+        return dates.get("recorded") if isinstance(dates, dict) else None
     return document.get("at")
 
 
@@ -79,8 +79,8 @@ def wall_clock() -> datetime:
 def parse_line(line: bytes, where: str, file: str) -> tuple[LogEntry | None, list[Problem]]:
     """One log line: exactly the five fields, in RFC 8785 canonical form."""
     try:
-        value = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        value = parse_json(line)
+    except StrictJSONError as exc:
         return None, [Problem(file, "", f"{where}: not valid JSON: {exc}")]
     if not isinstance(value, dict) or set(value) != set(_FIELDS) or not all(type(value[k]) is t for k, t in _FIELDS.items()):
         return None, [Problem(file, "", f"{where}: expected exactly {sorted(_FIELDS)} with types {', '.join(t.__name__ for t in _FIELDS.values())}")]
@@ -108,9 +108,13 @@ def parse_log_bytes(data: bytes, file: str) -> tuple[list[LogEntry], list[Proble
 
 def read_log(records_dir: Path) -> tuple[list[LogEntry], list[Problem]]:
     path = Path(records_dir) / LOG_FILE
-    if not path.is_file():
+    try:
+        data = read_regular_file(path, MAX_LOG_BYTES)
+    except MissingFile:
         return [], [Problem(str(path), "", "the publication log is missing (create it once with `sovereign-publish migrate-log`)")]
-    return parse_log_bytes(path.read_bytes(), str(path))
+    except UnreadableFile as exc:
+        return [], [exc.problem()]
+    return parse_log_bytes(data, str(path))
 
 
 def log_bytes(entries: list[LogEntry]) -> bytes:
@@ -207,12 +211,12 @@ def _tail(records_dir: Path, new_folders: frozenset[str] = frozenset()) -> tuple
     """How many entries the log has and its last one, reading only what an append needs (validate
     reads the whole log). A missing log is an empty one only while no record but ``new_folders`` exists."""
     path = Path(records_dir) / LOG_FILE
-    if not path.exists():
+    if not os.path.lexists(path):
         folders = {p.name for p in Path(records_dir).iterdir() if p.is_dir() and not p.name.startswith(".")} if Path(records_dir).is_dir() else set()
         if folders - new_folders:
             raise InputError(f"{path}: records exist but the publication log is missing (create it once with `sovereign-publish migrate-log`)")
         return 0, None
-    data = path.read_bytes()
+    data = read_regular_file(path, MAX_LOG_BYTES)
     if not data:
         return 0, None
     count = data.count(b"\n")

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from generator.errors import InputError, ValidationFailed
+from generator.fsio import MAX_ARTIFACT_BYTES, UnreadableFile, read_regular_file
 from generator.records import gate, log
 from generator.records.layout import MANIFEST_FILE, folder_name
 
@@ -25,9 +26,8 @@ def write_new_record(records_dir: Path, record_id: str, files: dict[str, bytes])
     different bytes is refused, because published files are never rewritten.
     """
     folder = Path(records_dir) / folder_name(record_id)
-    if folder.exists():
-        differing = sorted(name for name, data in files.items()
-                           if not (folder / name).is_file() or (folder / name).read_bytes() != data)
+    if os.path.lexists(folder):
+        differing = sorted(name for name, data in files.items() if _published_bytes(folder / name) != data)
         if differing:
             raise InputError(
                 f"{folder}: record {record_id} is already published and differs in {', '.join(differing)}; "
@@ -51,6 +51,13 @@ def write_new_record(records_dir: Path, record_id: str, files: dict[str, bytes])
         raise
     log.append_events(records_dir, [(record_id, 0, manifest)])
     return folder, True
+
+
+def _published_bytes(path: Path) -> bytes | None:
+    try:
+        return read_regular_file(path, MAX_ARTIFACT_BYTES)
+    except UnreadableFile:
+        return None
 
 
 def find_record(records_dir: Path, record_id: str) -> Path:

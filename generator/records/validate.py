@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
 from generator.digests import sha256_bytes, sha256_json
 from generator.errors import Problem
+from generator.fsio import MAX_ARTIFACT_BYTES, UnreadableFile, read_regular_file
 from generator.records import gate, log, rules
 from generator.records.layout import (CORRECTIONS_DIR, LOG_FILE, MANIFEST_FILE, PROVENANCE_FILE, RecordFiles, artifact_problems,
                                       folder_name, read_record, record_folders)
@@ -27,12 +29,36 @@ def _artifact_problems(record: RecordFiles) -> list[Problem]:
     if PROVENANCE_FILE not in listed:
         problems.append(Problem(manifest_file, "/artifacts", f"{PROVENANCE_FILE} must be listed as an artifact"))
     report = (record.provenance or {}).get("report_artifact") or {}
-    if report.get("path"):
+    if isinstance(report, dict) and isinstance(report.get("path"), str) and report["path"]:
         if report["path"] not in listed:
             problems.append(Problem(str(record.folder / PROVENANCE_FILE), "/report_artifact/path", f"report {report['path']!r} is not a listed artifact"))
-        elif (record.folder / report["path"]).is_file() and sha256_bytes((record.folder / report["path"]).read_bytes()) != report.get("sha256"):
-            problems.append(Problem(str(record.folder / PROVENANCE_FILE), "/report_artifact/sha256", "digest does not match the report file"))
+        else:
+            try:  # a listed artifact: artifact_problems already reports one that cannot be read
+                data = read_regular_file(record.folder / report["path"], MAX_ARTIFACT_BYTES)
+            except UnreadableFile:
+                data = None
+            if data is not None and sha256_bytes(data) != report.get("sha256"):
+                problems.append(Problem(str(record.folder / PROVENANCE_FILE), "/report_artifact/sha256", "digest does not match the report file"))
     return problems
+
+
+def schema_checked(record: RecordFiles) -> list[Problem]:
+    """Every document of the record against its schema. If the manifest or a correction fails, the
+    record is marked ``schema_failed``: the checks that index into their values (correction chain,
+    log cross-check) are skipped, the problems being reported here."""
+    manifest = schema_problems(record.manifest, rules.MANIFEST_CONTRACT, str(record.folder / MANIFEST_FILE)) if record.manifest is not None else []
+    provenance = schema_problems(record.provenance, rules.PROVENANCE_CONTRACT, str(record.folder / PROVENANCE_FILE)) if record.provenance is not None else []
+    corrections = [p for path, correction in record.corrections for p in schema_problems(correction, rules.CORRECTION_CONTRACT, str(path))]
+    record.schema_failed = bool(manifest or corrections)
+    return manifest + provenance + corrections
+
+
+def log_cross_problems(file: str, records: list[RecordFiles], entries: list[log.LogEntry]) -> list[Problem]:
+    """``log.log_problems`` over the records whose documents all passed their schemas, and the log
+    lines of those records only: a record that failed is reported already, and only a schema-valid
+    one can safely be indexed into."""
+    failed = {r.record_id for r in records if r.schema_failed and isinstance(r.record_id, str)}
+    return log.log_problems(file, [r for r in records if not r.schema_failed], [e for e in entries if e.record_id not in failed])
 
 
 def validate_record(folder: Path) -> tuple[RecordFiles, list[Problem]]:
@@ -43,21 +69,24 @@ def validate_record(folder: Path) -> tuple[RecordFiles, list[Problem]]:
     problems = list(record.problems)
     manifest_file = str(folder / MANIFEST_FILE)
     provenance_file = str(folder / PROVENANCE_FILE)
+    # The derivation rules, the artifact listing and the correction chain index into the values: each
+    # runs only on documents that passed their schemas (schema_checked reports those that did not).
+    schema = schema_checked(record)
+    problems += schema
+    manifest_valid = record.manifest is not None and not any(p.file == manifest_file for p in schema)
     if record.manifest is not None:
-        problems += gate.manifest_problems(manifest_file, record.manifest)
+        if manifest_valid:
+            problems += gate.rule_problems(manifest_file, record.manifest)
         if record.manifest.get("sha256") != manifest_digest(record.manifest):
             problems.append(Problem(manifest_file, "/sha256", f"manifest digest does not match its content (expected {manifest_digest(record.manifest)}): it was edited after publication"))
         record_id = record.manifest.get("record_id")
         if isinstance(record_id, str) and folder.name != folder_name(record_id):
             problems.append(Problem(manifest_file, "/record_id", f"folder name {folder.name!r} must be {folder_name(record_id)!r} for record {record_id}"))
-        problems += _artifact_problems(record)
+        problems += _artifact_problems(record) if manifest_valid else artifact_problems(record.folder, record.manifest)
     if record.provenance is not None:
-        problems += schema_problems(record.provenance, rules.PROVENANCE_CONTRACT, provenance_file)
         if record.manifest is not None and record.provenance.get("record_id") != record.manifest.get("record_id"):
             problems.append(Problem(provenance_file, "/record_id", f"must equal the manifest's record_id {record.manifest.get('record_id')!r}"))
-    for path, correction in record.corrections:
-        problems += schema_problems(correction, rules.CORRECTION_CONTRACT, str(path))
-    if record.manifest is not None:
+    if record.manifest is not None and not record.schema_failed:
         problems += chain_problems(record)
     return record, problems
 
@@ -73,13 +102,13 @@ def validate_tree(path: Path) -> tuple[list[RecordFiles], list[Problem]]:
         record, found = validate_record(folder)
         records.append(record)
         problems += found
-    counts = Counter(r.record_id for r in records if r.record_id)
+    counts = Counter(r.record_id for r in records if isinstance(r.record_id, str))
     for record in records:
-        if counts.get(record.record_id, 0) > 1:
+        if isinstance(record.record_id, str) and counts[record.record_id] > 1:
             problems.append(Problem(str(record.folder / MANIFEST_FILE), "/record_id", f"record id {record.record_id} is used by {counts[record.record_id]} folders"))
-    if folders != [Path(path)] and (folders or (Path(path) / LOG_FILE).exists()):
+    if folders != [Path(path)] and (folders or os.path.lexists(Path(path) / LOG_FILE)):
         entries, found = log.read_log(path)
         problems += found
         if not found or entries:
-            problems += log.log_problems(str(Path(path) / LOG_FILE), records, entries)
+            problems += log_cross_problems(str(Path(path) / LOG_FILE), records, entries)
     return records, problems

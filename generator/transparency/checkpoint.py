@@ -30,7 +30,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from generator.digests import sha256_bytes
-from generator.fsio import dump_json
+from generator.fsio import MAX_SITE_FILE_BYTES, dump_json, read_regular_file
 from generator.records.layout import UNLISTED_SITE_FILES
 from generator.records.log import LogEntry
 from generator.transparency import note
@@ -72,20 +72,28 @@ def record_proofs(tree: MerkleTree, entries: list[LogEntry]) -> dict[str, dict]:
 
 def site_files(site_dir: Path) -> tuple[dict[str, str], list[str]]:
     """path -> sha256 of every regular file under ``site_dir`` except the unlisted ones; and every
-    path that is not a regular file or folder (a symlink, a device), which no site may hold."""
+    path that is not a regular file or folder (a symlink, a device, a FIFO), which no site may hold.
+
+    Nothing is followed or opened through a link: each file is read with ``fsio.read_regular_file``
+    (at most ``fsio.MAX_SITE_FILE_BYTES``), which raises ``fsio.UnreadableFile`` naming the path
+    for one that cannot be read or is too large.
+    """
     site_dir = Path(site_dir)
     files, special = {}, []
     for top, dirs, names in os.walk(site_dir):
         for name in sorted(dirs + names):
             path = Path(top) / name
             rel = path.relative_to(site_dir).as_posix()
-            mode = os.lstat(path).st_mode
+            try:
+                mode = os.lstat(path).st_mode
+            except FileNotFoundError:
+                continue  # gone since the listing: nothing there to hash
             if stat.S_ISDIR(mode):
                 continue
             if not stat.S_ISREG(mode):
                 special.append(rel)
             elif rel not in UNLISTED_SITE_FILES:
-                files[rel] = sha256_bytes(path.read_bytes())
+                files[rel] = sha256_bytes(read_regular_file(path, MAX_SITE_FILE_BYTES))
         dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(top, d))]
     return dict(sorted(files.items())), sorted(special)
 

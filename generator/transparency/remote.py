@@ -7,12 +7,11 @@ new tree that is smaller than any of them or does not extend them.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path, PurePosixPath
 
 from generator.errors import InputError, SovereignError
-from generator.fsio import atomic_write_bytes
+from generator.fsio import MissingFile, atomic_write_bytes, parse_json, read_regular_file
 from generator.records.layout import CHECKPOINT_FILE, HISTORY_FILE, LOG_FILE, SITE_MANIFEST_FILE
 from generator.transparency import note
 from generator.transparency.checkpoint import HistoryItem
@@ -35,15 +34,12 @@ def fetch(source: str, name: str, *, missing_ok: bool = False) -> bytes | None:
     """The bytes of ``name`` under a site folder or URL; None when absent and ``missing_ok``."""
     if not is_url(source):
         path = Path(source) / name
-        if path.is_symlink() or (path.exists() and not path.is_file()):
-            raise InputError(f"{path}: not a regular file")
-        if not path.is_file():
+        try:  # never through a symlink, never a device or FIFO, never more than MAX_BYTES
+            return read_regular_file(path, MAX_BYTES)
+        except MissingFile:
             if missing_ok:
                 return None
-            raise InputError(f"{path}: no such file")
-        if path.stat().st_size > MAX_BYTES:
-            raise InputError(f"{path}: larger than {MAX_BYTES} bytes")
-        return path.read_bytes()
+            raise InputError(f"{path}: no such file") from None
     import httpx
 
     url = source.rstrip("/") + "/" + name
@@ -66,7 +62,7 @@ def fetch(source: str, name: str, *, missing_ok: bool = False) -> bytes | None:
 def _note_items(history: bytes | None, current: bytes | None, source: str) -> list[str]:
     if history is not None:
         try:
-            items = json.loads(history)["checkpoints"]
+            items = parse_json(history)["checkpoints"]
             texts = [item["note"] for item in items]
             assert texts and all(isinstance(t, str) for t in texts)
         except (ValueError, KeyError, TypeError, AssertionError):
@@ -112,7 +108,7 @@ def download_site(url: str, dest: Path) -> Path:
     """Copy a live site into ``dest``: the files its site manifest lists, and the ones it names."""
     manifest = fetch(url, SITE_MANIFEST_FILE)
     try:
-        listed = sorted(json.loads(manifest)["files"])
+        listed = sorted(parse_json(manifest)["files"])
     except (ValueError, KeyError, TypeError):
         raise InputError(f"{url}{SITE_MANIFEST_FILE}: not a site manifest") from None
     for name in [*listed, CHECKPOINT_FILE, HISTORY_FILE, LOG_FILE]:

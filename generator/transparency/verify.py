@@ -12,16 +12,24 @@ What is checked, and what each check stands on:
 * history: every checkpoint in ``checkpoints.json`` is a prefix of today's tree, with a valid
   consistency proof from the one before it;
 * ``--since``: a checkpoint the reader saved earlier is consistent with today's tree.
+
+Nothing of the site is trusted to be well-formed: every file is read through ``generator.fsio``
+(never through a symlink, never a device or FIFO, with a size bound) and every JSON document is
+parsed strictly; a record document that fails its schema is reported and left out of the checks that
+index into its values. Whatever is wrong is a problem naming the file, never a traceback.
 """
 
 from __future__ import annotations
 
-import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.digests import sha256_bytes
 from generator.errors import Problem
+from generator.fsio import (MAX_DOCUMENT_BYTES, dump_json, MAX_LOG_BYTES, MAX_SITE_FILE_BYTES, MissingFile, StrictJSONError, UnreadableFile, parse_json,
+                           read_regular_file)
 from generator.records import log
 from generator.records.layout import (CHECKPOINT_FILE, HISTORY_FILE, LOG_FILE, MANIFEST_FILE, PROOFS_FILE, SITE_MANIFEST_FILE, SITE_RECORDS_DIR,
                                       artifact_problems, folder_name, read_record)
@@ -43,14 +51,23 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
 
 
-def _read(path: Path, report: Report, what: str) -> bytes | None:
+def _read(path: Path, report: Report, what: str, limit: int = MAX_DOCUMENT_BYTES) -> bytes | None:
+    """The bytes of a regular file of the site (never through a link, at most ``limit``), or None with a problem."""
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
+        return read_regular_file(path, limit)
+    except MissingFile:
         report.problems.append(Problem(str(path), "", f"{what} is missing"))
-    except OSError as exc:
-        report.problems.append(Problem(str(path), "", f"cannot read {what}: {exc.strerror}"))
+    except UnreadableFile as exc:
+        report.problems.append(Problem(str(path), "", f"{what}: {exc.reason}"))
     return None
+
+
+def _parse(data: bytes) -> object:
+    """Strict JSON, or None when it is not (the caller says what it expected)."""
+    try:
+        return parse_json(data)
+    except StrictJSONError:
+        return None
 
 
 def _open_checkpoint(text: str, verifiers: list[note.Verifier], file: str, report: Report) -> note.Checkpoint | None:
@@ -68,18 +85,23 @@ def _open_checkpoint(text: str, verifiers: list[note.Verifier], file: str, repor
 
 
 def _check_files(site_dir: Path, report: Report) -> bytes | None:
-    files, special = cp.site_files(site_dir)
-    report.files = len(files)
+    try:
+        files, special = cp.site_files(site_dir)
+    except UnreadableFile as exc:  # too large, or replaced while read: the listing cannot be compared
+        report.problems.append(exc.problem())
+        files, special = None, []
+    report.files = len(files or {})
     for rel in special:
         report.problems.append(Problem(str(site_dir / rel), "", "not a regular file (a symlink, device or FIFO): a site holds only files"))
-    data = _read(site_dir / SITE_MANIFEST_FILE, report, "the site manifest")
+    data = _read(site_dir / SITE_MANIFEST_FILE, report, "the site manifest", MAX_SITE_FILE_BYTES)
     if data is None:
         return None
-    try:
-        listed = json.loads(data)["files"]
-        assert isinstance(listed, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in listed.items())
-    except (ValueError, KeyError, TypeError, AssertionError):
+    doc = _parse(data)
+    listed = doc.get("files") if isinstance(doc, dict) else None
+    if not (isinstance(listed, dict) and all(isinstance(v, str) for v in listed.values())):
         report.problems.append(Problem(str(site_dir / SITE_MANIFEST_FILE), "/files", "expected an object of path -> sha256"))
+        return data
+    if files is None:
         return data
     for rel in sorted(set(listed) | set(files)):
         if rel not in files:
@@ -93,41 +115,52 @@ def _check_files(site_dir: Path, report: Report) -> bytes | None:
 
 def _check_records(site_dir: Path, entries: list[log.LogEntry], tree: MerkleTree, report: Report) -> None:
     from generator.records.corrections import chain_problems
+    from generator.records.validate import log_cross_problems, schema_checked
 
     records_dir = site_dir / SITE_RECORDS_DIR
-    folders = sorted(p for p in records_dir.iterdir() if p.is_dir() and p.name.startswith("SRCH-")) if records_dir.is_dir() else []
+    # Folders only (lstat): a symlink or device here is reported by _check_files and never entered.
+    folders = sorted(p for p in records_dir.iterdir() if p.name.startswith("SRCH-") and _is_folder(p)) if _is_folder(records_dir) else []
     records = []
     for folder in folders:
-        if not (folder / MANIFEST_FILE).is_file():
+        if not os.path.lexists(folder / MANIFEST_FILE):
             continue
         record = read_record(folder, altered="it was altered")
         report.problems += record.problems
         if record.manifest is None:
             continue
         records.append(record)
+        report.problems += schema_checked(record)
         record_id = record.record_id
         if not isinstance(record_id, str) or folder.name != folder_name(record_id):
             report.problems.append(Problem(str(folder / MANIFEST_FILE), "/record_id", f"record {record_id!r} is served at {folder.name}/: a record folder was moved or swapped"))
             continue
         page = folder / "index.html"
-        if page.is_file() and f'{PAGE_ID_ATTRIBUTE}="{record_id}"' not in page.read_text(encoding="utf-8", errors="replace"):
-            report.problems.append(Problem(str(page), "", f"the page at this URL does not show record {record_id}: a page was moved or swapped"))
+        if os.path.lexists(page):
+            text = _read(page, report, "the record page", MAX_SITE_FILE_BYTES)
+            if text is not None and f'{PAGE_ID_ATTRIBUTE}="{record_id}"'.encode("utf-8") not in text:
+                report.problems.append(Problem(str(page), "", f"the page at this URL does not show record {record_id}: a page was moved or swapped"))
         report.problems += artifact_problems(folder, record.manifest)
-        report.problems += chain_problems(record)
+        if not record.schema_failed:
+            report.problems += chain_problems(record)
         _check_proofs(folder / PROOFS_FILE, record_id, entries, tree, report)
     report.records = len(records)
-    report.problems += log.log_problems(str(site_dir / LOG_FILE), records, entries)
+    report.problems += log_cross_problems(str(site_dir / LOG_FILE), records, entries)
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _check_proofs(path: Path, record_id: str, entries: list[log.LogEntry], tree: MerkleTree, report: Report) -> None:
     data = _read(path, report, "the inclusion proofs")
     if data is None:
         return
-    try:
-        doc = json.loads(data)
-        items = doc["entries"]
-        assert isinstance(items, list)
-    except (ValueError, KeyError, TypeError, AssertionError):
+    doc = _parse(data)
+    items = doc.get("entries") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
         report.problems.append(Problem(str(path), "", "not an inclusion proofs document"))
         return
     logged = {e.sequence: e for e in entries if e.record_id == record_id}
@@ -136,10 +169,11 @@ def _check_proofs(path: Path, record_id: str, entries: list[log.LogEntry], tree:
         pointer = f"/entries/{i}"
         try:
             index, leaf, proof = item["leaf_index"], item["leaf"].encode("utf-8"), [bytes.fromhex(h) for h in item["inclusion_proof"]]
-        except (KeyError, TypeError, ValueError, AttributeError):
-            report.problems.append(Problem(str(path), pointer, "expected leaf_index, leaf and inclusion_proof"))
+            assert type(index) is int and type(item.get("sequence")) is int
+        except (KeyError, TypeError, ValueError, AttributeError, AssertionError):
+            report.problems.append(Problem(str(path), pointer, "expected leaf_index, leaf, sequence and inclusion_proof"))
             continue
-        entry = logged.get(item.get("sequence"))
+        entry = logged.get(item["sequence"])
         if entry is None or entry.index != index or entry.leaf != leaf:
             report.problems.append(Problem(str(path), pointer, f"does not match line {index!r} of the log"))
             continue
@@ -154,16 +188,16 @@ def _check_proofs(path: Path, record_id: str, entries: list[log.LogEntry], tree:
 
 def _check_history(site_dir: Path, current_text: str, tree: MerkleTree, verifiers: list[note.Verifier], report: Report) -> None:
     path = site_dir / HISTORY_FILE
-    data = _read(path, report, "the checkpoint history")
+    data = _read(path, report, "the checkpoint history", MAX_SITE_FILE_BYTES)
     if data is None:
         return
-    try:
-        items = json.loads(data)["checkpoints"]
-        assert isinstance(items, list) and items
-    except (ValueError, KeyError, TypeError, AssertionError):
+    doc = _parse(data)
+    items = doc.get("checkpoints") if isinstance(doc, dict) else None
+    if not (isinstance(items, list) and items):
         report.problems.append(Problem(str(path), "/checkpoints", "expected a non-empty list of checkpoints"))
         return
     previous = None
+    history: list[cp.HistoryItem] = []
     for i, item in enumerate(items):
         pointer = f"/checkpoints/{i}"
         text = item.get("note") if isinstance(item, dict) else None
@@ -184,9 +218,14 @@ def _check_history(site_dir: Path, current_text: str, tree: MerkleTree, verifier
             if proof is None or not verify_consistency(previous.size, checkpoint.size, previous.root, checkpoint.root, proof):
                 report.problems.append(Problem(str(path), f"{pointer}/consistency_from_previous",
                                                f"no valid consistency proof from size {previous.size} to {checkpoint.size}"))
+        proof = tuple(tree.consistency_proof(previous.size, checkpoint.size)) if previous and previous.size <= checkpoint.size <= tree.size else ()
+        history.append(cp.HistoryItem(text, checkpoint, proof))
         previous = checkpoint
     if items[-1].get("note") != current_text:
         report.problems.append(Problem(str(path), f"/checkpoints/{len(items) - 1}", f"the last checkpoint of the history is not the site's {CHECKPOINT_FILE}"))
+    # Every byte counts: the file must be exactly what the build writes for these checkpoints.
+    if not report.problems and data != dump_json(cp.history_document(history[-1].checkpoint.origin, history)).encode("utf-8"):
+        report.problems.append(Problem(str(path), "", "not the document the build writes for these checkpoints: the file was altered"))
 
 
 def check_since(saved_text: str, saved_name: str, current: note.Checkpoint, tree: MerkleTree,
@@ -233,7 +272,7 @@ def verify_site(site_dir: Path, *, verifiers: list[note.Verifier] | None = None,
     if manifest_bytes is not None and named != sha256_bytes(manifest_bytes):
         report.problems.append(Problem(str(site_dir / SITE_MANIFEST_FILE), "", f"hashes to {sha256_bytes(manifest_bytes)}, the checkpoint names {named}"))
 
-    log_bytes = _read(site_dir / LOG_FILE, report, "the publication log")
+    log_bytes = _read(site_dir / LOG_FILE, report, "the publication log", MAX_LOG_BYTES)
     if log_bytes is None:
         return report
     entries, problems = log.parse_log_bytes(log_bytes, str(site_dir / LOG_FILE))

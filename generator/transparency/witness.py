@@ -8,12 +8,11 @@ cosign a tree that does not extend the one it saw last.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from generator import clock
 from generator.errors import InputError
-from generator.fsio import atomic_write_text
+from generator.fsio import atomic_write_text, parse_json
 from generator.records.layout import CHECKPOINT_FILE, HISTORY_FILE
 from generator.transparency import note
 from generator.transparency.merkle import verify_consistency
@@ -31,7 +30,7 @@ def state_file(state_dir: Path, origin: str) -> Path:
 def _history(source: str, log_key: note.Verifier) -> list[tuple[note.Checkpoint, list[bytes]]]:
     data = fetch(source, HISTORY_FILE)
     try:
-        items = json.loads(data)["checkpoints"]
+        items = parse_json(data)["checkpoints"]
         out = []
         for item in items:
             body, _ = note.open_note(item["note"], [log_key])
