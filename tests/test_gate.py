@@ -103,7 +103,9 @@ def test_a_record_page_shows_the_tier_verdict_and_title_the_rules_give_after_cor
     assert question in json.dumps(row, ensure_ascii=False)
 
 
-def test_a_committed_correction_that_breaks_the_schema_fails_validate(records):
+def _hand_written_correction(records: Path, changes: list[dict]) -> Path:
+    """Replace the changes of a correction made by `correct` by hand, recomputing its digest and its log
+    line as a careful contributor would, so only the gate can object."""
     from generator.digests import sha256_json
     from generator.fsio import dump_json
     from generator.records import log
@@ -111,34 +113,24 @@ def test_a_committed_correction_that_breaks_the_schema_fails_validate(records):
 
     assert correct(records, ("/policy/basis", '"Corrected basis."')).exit_code == 0
     path = records / FOLDER / "corrections" / "0001.json"
-    entry = json.loads(path.read_text())
-    entry["changes"] = [{"field": "/review/score", "old": 3.4, "new": "high"}]  # written by hand, digests recomputed
+    entry = {**json.loads(path.read_text()), "changes": changes}
     entry["sha256"] = entry_digest(entry)
     path.write_text(dump_json(entry))
     entries, _ = log.read_log(records)
     last = entries[-1]
     entries[-1] = log.LogEntry(last.index, last.at, last.record_id, last.sequence, sha256_json(entry))
     (records / "log.jsonl").write_bytes(log.log_bytes(entries))
+    return path
+
+
+def test_a_committed_correction_that_breaks_the_schema_fails_validate(records):
+    path = _hand_written_correction(records, [{"field": "/review/score", "old": 3.4, "new": "high"}])
     messages = [str(p) for p in validate_tree(records)[1]]
     assert any(f"{path}#/review/score: the record as corrected by this entry: 'high' is not of type 'number'" in m for m in messages), messages
 
 
 def test_a_committed_correction_of_a_derived_field_by_hand_fails_validate(records):
-    from generator.digests import sha256_json
-    from generator.fsio import dump_json
-    from generator.records import log
-    from generator.records.corrections import entry_digest
-
-    assert correct(records, ("/policy/basis", '"Corrected basis."')).exit_code == 0
-    path = records / FOLDER / "corrections" / "0001.json"
-    entry = json.loads(path.read_text())
-    entry["changes"] = [{"field": "/review/score", "old": 3.4, "new": 9.1}]  # the tier and verdict left behind
-    entry["sha256"] = entry_digest(entry)
-    path.write_text(dump_json(entry))
-    entries, _ = log.read_log(records)
-    last = entries[-1]
-    entries[-1] = log.LogEntry(last.index, last.at, last.record_id, last.sequence, sha256_json(entry))
-    (records / "log.jsonl").write_bytes(log.log_bytes(entries))
+    _hand_written_correction(records, [{"field": "/review/score", "old": 3.4, "new": 9.1}])  # the tier and verdict left behind
     messages = [str(p) for p in validate_tree(records)[1]]
     assert any("/quality_tier/tier: the record as corrected by this entry: /review/score = 9.1 gives" in m for m in messages), messages
     assert any("/review/verdict: the record as corrected by this entry" in m for m in messages), messages
