@@ -217,8 +217,10 @@ def serve_command(records_dir: Path, work_dir: Path, dev_addr: str) -> None:
 @click.option("--key", "key_files", multiple=True, type=click.Path(path_type=Path), metavar="PUBKEY",
               help="The registry's log public key (e.g. keys/log.pub): the checkpoint must be signed with it.")
 @click.option("--since", metavar="CHECKPOINT", help="A checkpoint you saved earlier (file or URL): today's log must extend it.")
+@click.option("--witness-key", "witness_key_files", multiple=True, type=click.Path(path_type=Path), metavar="PUBKEY",
+              help="A witness's public key: the --since checkpoint must carry its cosignature (repeatable).")
 @click.option("--rebuild", is_flag=True, help="Also rebuild every page from the mirrored records and compare byte for byte.")
-def verify_command(site: str, key_files: tuple[Path, ...], since: str | None, rebuild: bool) -> None:
+def verify_command(site: str, key_files: tuple[Path, ...], since: str | None, witness_key_files: tuple[Path, ...], rebuild: bool) -> None:
     """Check every file of a built site against its signed checkpoint, the log, the proofs and the history.
 
     \b
@@ -234,6 +236,9 @@ def verify_command(site: str, key_files: tuple[Path, ...], since: str | None, re
     from generator.transparency.verify import verify_site
 
     verifiers = [_load_key(path) for path in key_files]
+    witnesses = [_load_key(path, witness=True) for path in witness_key_files]
+    if witnesses and not since:
+        raise InputError("--witness-key checks the cosignatures of the --since checkpoint: give --since too")
     saved = None
     if since:
         data = fetch(since.rsplit("/", 1)[0], since.rsplit("/", 1)[1]) if is_url(since) else fetch(str(Path(since).parent), Path(since).name)
@@ -242,7 +247,7 @@ def verify_command(site: str, key_files: tuple[Path, ...], since: str | None, re
         site_dir = download_site(site, Path(scratch)) if is_url(site) else Path(site)
         if not site_dir.is_dir():
             raise InputError(f"{site}: no such site folder")
-        report = verify_site(site_dir, verifiers=verifiers, since=saved)
+        report = verify_site(site_dir, verifiers=verifiers, since=saved, witnesses=witnesses)
         if rebuild and not report.problems:
             from generator.website.rebuild import rebuild_problems
 

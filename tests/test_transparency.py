@@ -454,3 +454,26 @@ def test_migrate_log_orders_a_legacy_registry_by_time_and_refuses_to_run_twice(t
     assert (records / "log.jsonl").read_bytes() == expected
     assert [e.record_id for e in log.read_log(records)[0]] == sorted(r.record_id for r in map(read_record, sorted(p for p in records.iterdir() if p.is_dir())))
     assert CliRunner().invoke(cli, ["migrate-log", "--records", str(records)]).exit_code == 2
+
+
+def test_a_reader_checks_the_site_against_a_checkpoint_a_witness_cosigned(registry, tmp_path):
+    from generator.transparency.witness import witness
+
+    witness_signer_text, witness_verifier_text = note.generate_witness_key("witness.example/w1", seed=b"v" * 32)
+    other_text = note.generate_witness_key("witness.example/w1", seed=b"o" * 32)[1]
+    (tmp_path / "witness.pub").write_text(witness_verifier_text + "\n")
+    (tmp_path / "other.pub").write_text(other_text + "\n")
+    with source_date_epoch(str(T0 + 7200)):
+        cosigned = witness(str(registry.site0), VERIFIER, note.load_witness_signer(witness_signer_text), tmp_path / "state")
+    (tmp_path / "cosigned").write_text(cosigned)
+
+    result = _verify(registry.site1, "--key", _key_file(tmp_path), "--since", tmp_path / "cosigned", "--witness-key", tmp_path / "witness.pub")
+    assert result.exit_code == 0, result.output
+    assert "cosigned by witness witness.example/w1" in result.output
+
+    result = _verify(registry.site1, "--key", _key_file(tmp_path), "--since", tmp_path / "cosigned", "--witness-key", tmp_path / "other.pub")
+    assert result.exit_code == 1 and "no valid cosignature by witness witness.example/w1" in result.output
+    uncosigned = tmp_path / "plain"
+    shutil.copyfile(registry.site0 / "checkpoint", uncosigned)
+    result = _verify(registry.site1, "--since", uncosigned, "--witness-key", tmp_path / "witness.pub")
+    assert result.exit_code == 1 and "expected a cosignature by witness.example/w1" in result.output

@@ -229,11 +229,21 @@ def _check_history(site_dir: Path, current_text: str, tree: MerkleTree, verifier
 
 
 def check_since(saved_text: str, saved_name: str, current: note.Checkpoint, tree: MerkleTree,
-                verifiers: list[note.Verifier], report: Report) -> None:
-    """Is the checkpoint a reader saved earlier consistent with today's tree? (what a CT monitor asks)."""
+                verifiers: list[note.Verifier], report: Report, witnesses: list[note.Verifier] = ()) -> None:
+    """Is the checkpoint a reader saved earlier consistent with today's tree? (what a CT monitor asks).
+
+    With ``witnesses``, the saved checkpoint must carry a valid cosignature of each: the reader then
+    holds a tree head that others saw too, which the log's owner alone cannot have forged.
+    """
     saved = _open_checkpoint(saved_text, verifiers, saved_name, report)
     if saved is None:
         return
+    for witness in witnesses:
+        try:
+            at = note.verify_cosignature(saved_text, witness)
+            report.statements.append(f"the saved checkpoint is cosigned by witness {witness.name} (at {at})")
+        except note.NoteError as exc:
+            report.problems.append(Problem(saved_name, "", f"no valid cosignature by witness {witness.name}: {exc}"))
     if saved.origin != current.origin:
         report.problems.append(Problem(saved_name, "", f"is a checkpoint of {saved.origin!r}, not of {current.origin!r}"))
         return
@@ -249,8 +259,10 @@ def check_since(saved_text: str, saved_name: str, current: note.Checkpoint, tree
     report.statements.append(f"consistent with the saved checkpoint of size {saved.size} (RFC 9162 consistency proof of {len(proof)} hashes)")
 
 
-def verify_site(site_dir: Path, *, verifiers: list[note.Verifier] | None = None, since: tuple[str, str] | None = None) -> Report:
-    """Check a built site; ``since`` is (name, text) of a checkpoint the reader saved."""
+def verify_site(site_dir: Path, *, verifiers: list[note.Verifier] | None = None, since: tuple[str, str] | None = None,
+                witnesses: list[note.Verifier] = ()) -> Report:
+    """Check a built site; ``since`` is (name, text) of a checkpoint the reader saved, which each of
+    ``witnesses`` must have cosigned."""
     site_dir = Path(site_dir)
     verifiers = verifiers or []
     report = Report()
@@ -285,5 +297,5 @@ def verify_site(site_dir: Path, *, verifiers: list[note.Verifier] | None = None,
     _check_records(site_dir, entries, tree, report)
     _check_history(site_dir, text, tree, verifiers, report)
     if since is not None:
-        check_since(since[1], since[0], current, tree, verifiers, report)
+        check_since(since[1], since[0], current, tree, verifiers, report, witnesses)
     return report
