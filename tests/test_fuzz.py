@@ -186,7 +186,7 @@ def test_import_writes_only_what_validate_accepts(pristine, records, tmp_path, t
     records = _fresh(pristine, records)
     before = _snapshot(records)
     draft = tmp_path / "draft.txt"
-    draft.write_bytes(text.encode("utf-8", "surrogateescape"))
+    draft.write_bytes(text.encode("utf-8", "surrogatepass"))
     result = _invoke(["import", str(draft), "--records", str(records)])
     if result.exit_code:
         assert _snapshot(records) == before, "a refused import wrote something"
@@ -247,7 +247,7 @@ def test_config_loading_answers_every_file_cleanly(tmp_path, text, override):
     from generator.pipeline.config import load_config
 
     path = tmp_path / "sovereign.yml"
-    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
     try:
         load_config(path, [override] if override else [])
     except SovereignError as exc:
