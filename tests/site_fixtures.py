@@ -117,6 +117,7 @@ _CACHE: dict[str, BuiltSite] = {}
 
 
 def build_into(base: Path, records: Path | None = None, hostile: str = "") -> BuiltSite:
+    """Build ``records`` (default: ``prepare_records``) into ``base``."""
     from generator.website.build import build_site
 
     with source_date_epoch(BUILD_EPOCH):

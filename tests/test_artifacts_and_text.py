@@ -267,7 +267,7 @@ def test_a_bidi_override_is_isolated_on_the_record_page(bidi_site):
     by = doc.xpath("//article//p[starts-with(normalize-space(), 'Sequence 1,')]")[0]
     assert f"{RLO}mallory{PDF}" in [b.text_content() for b in by.xpath(".//bdi")]
     outside = "".join(by.xpath("./text()"))
-    assert "Status CURRENT → UNDER_CONCERN." in outside, "our words stay outside the isolate"
+    assert "Status Current → Under concern." in outside, "our words stay outside the isolate"
 
 
 def test_record_files_are_linked_as_downloads(bidi_site):

@@ -79,7 +79,7 @@ def test_record_page_has_every_004_section_label_and_sentence_in_order(built_sit
     body = _text(doc.xpath("//article")[0])
     for sentence in _seed_sentences():
         assert sentence in body, f"explanatory sentence missing: {sentence}"
-    assert rows["Status"] == "RETRACTED" and rows["Correction count"] == "2"
+    assert rows["Status"] == "Retracted" and rows["Correction count"] == "2"
     guide = doc.xpath("//article//a[normalize-space()=$t]", t="How to read scores, claims, manifests, and evidence links")
     assert guide and guide[0].get("href") == "../../quality-guide/"
 
@@ -111,7 +111,7 @@ def test_current_record_has_no_banner_and_corrected_record_shows_folded_values(b
     banner = corrected.xpath("//article//div[contains(@class,'admonition')]")[0]
     assert "info" in banner.get("class")
     rows = _rows(corrected)
-    assert rows["Status"] == "CORRECTED" and rows["Correction count"] == "1"
+    assert rows["Status"] == "Corrected" and rows["Correction count"] == "1"
     log = _text(corrected.xpath("//article")[0])
     assert "Policy basis: Stated in the draft's results section (corrected)." in log
     assert '"Stated in the draft\'s results section." → "Stated in the draft\'s results section (corrected)."' in log
@@ -120,7 +120,7 @@ def test_current_record_has_no_banner_and_corrected_record_shows_folded_values(b
 def test_correction_log_is_newest_first(built_site):
     doc = _html(built_site.page(RETRACTED_ID))
     entries = [_text(h) for h in doc.xpath("//article//h3")]
-    assert entries[0].startswith("0002 retraction") and entries[1].startswith("0001 expression_of_concern")
+    assert entries[0].startswith("0002 Retraction") and entries[1].startswith("0001 Expression of concern")
 
 
 # --- escaping ---------------------------------------------------------------------------------------
@@ -222,12 +222,13 @@ def test_links_never_take_an_untrusted_url():
 def test_index_page_lists_every_record_with_its_columns(built_site):
     doc = _html(built_site.site / "records" / "index.html")
     header = [_text(th) for th in doc.xpath("//article//table//th")]
-    assert header == ["Record", "Title", "Level", "Tier", "Status", "Score", "Recorded"]
+    assert header == ["Record", "Title", "Level", "Tier", "Status", "Verdict", "Score", "Recorded"]
     rows = doc.xpath("//article//table//tbody/tr")
     assert len(rows) == 6
     by_id = {_text(r.xpath("./td")[0]): [_text(td) for td in r.xpath("./td")] for r in rows}
-    assert by_id[RETRACTED_ID][4] == "RETRACTED" and by_id[CORRECTED_ID][4] == "CORRECTED"
-    assert by_id[CORRECTED_ID][5] == "3.4" and by_id[built_site.hostile_id][1] == HOSTILE_TITLE
+    assert by_id[RETRACTED_ID][4] == "Retracted" and by_id[CORRECTED_ID][4] == "Corrected"
+    assert by_id[CORRECTED_ID][5:7] == ["Reject", "3.4"] and by_id[built_site.hostile_id][1] == HOSTILE_TITLE
+    assert by_id[RETRACTED_ID][5:7] == ["Not recorded", "Not recorded"]
     link = doc.xpath("//article//table//a[normalize-space()=$id]", id=RETRACTED_ID)[0]
     assert link.get("href") == "SRCH-93BD3EF3/"
     assert doc.xpath("//*[@id='sp-records-filter']//select[@id='sp-records-tier']/option[@value='Quarantine candidate']")
@@ -311,9 +312,10 @@ def test_quality_guide_says_which_verifier_each_record_used_and_what_the_figures
             used[method] = used.get(method, 0) + 1
     assert used  # the example records do name their verifier
     table = next(t for t in doc.xpath("//article//table") if "Records using it" in _text(t))
-    counts = {row[0]: row[1] for row in ([_text(td) for td in tr.xpath("td")] for tr in table.xpath(".//tbody/tr"))}
+    names = [_text(th) for th in table.xpath(".//thead//th")][1:]  # one column per verifier
+    counts = next([_text(td) for td in tr.xpath("td")] for tr in table.xpath(".//tbody/tr") if _text(tr.xpath("td")[0]) == "Records using it")
     for verifier in evaluation["verifiers"]:
-        assert counts[verifier["name"]] == str(used.get(verifier["name"], 0))
+        assert counts[1 + names.index(verifier["name"])] == str(used.get(verifier["name"], 0))
 
 
 # --- refusing to publish, reproducibility -----------------------------------------------------------

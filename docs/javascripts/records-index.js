@@ -8,6 +8,9 @@
  * string (?q=...&tier=...&status=...) so a filtered view can be linked. Runs only on pages that have
  * the #sp-records-filter element. Titles are shown without bidi controls and inside <bdi>, so no title
  * can reorder the cells' text or make "evil" read "live" (index.json rows come without them already).
+ * Status and verdict are filtered by their tokens (UNDER_CONCERN) and shown by their labels ("Under
+ * concern"): a static row shows the label, read back through the status filter's options, and an
+ * index.json row gives the token beside its label (the rows built here keep it in <data value>).
  */
 (function () {
   "use strict";
@@ -17,8 +20,37 @@
   // Unicode bidi controls: embeddings and overrides, isolates, LRM, RLM, ALM.
   var BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g;
 
+  var NOT_RECORDED = "Not recorded";
+
   function plain(value) {
     return value === null || value === undefined ? "" : String(value).replace(BIDI_CONTROLS, "");
+  }
+
+  /* The label of a token: the one index.json gives, else its words ("ESCALATE_TO_OWNER" -> "Escalate to owner"). */
+  function label(token, given) {
+    if (given) return plain(given);
+    if (token === null || token === undefined || token === "") return NOT_RECORDED;
+    var words = String(token).replace(/_/g, " ").toLowerCase();
+    return words.charAt(0).toUpperCase() + words.slice(1);
+  }
+
+  /* A score as the static rows show it (Python's str): 5.0, not 5. */
+  function scoreText(score) {
+    if (score === null || score === undefined || score === "") return NOT_RECORDED;
+    return typeof score === "number" && Number.isInteger(score) ? score.toFixed(1) : String(score);
+  }
+
+  /* The token a static row's cell shows the label of: the value of the select's option with that text
+     (the status filter lists every status as value TOKEN, text Label), else the value of a <data> in it. */
+  function token(cell, select) {
+    if (!cell) return "";
+    var data = cell.querySelector("data[value]");
+    if (data) return data.getAttribute("value");
+    var text = cell.textContent.trim();
+    for (var i = 0; select && i < select.options.length; i++) {
+      if (select.options[i].value && select.options[i].text === text) return select.options[i].value;
+    }
+    return text;
   }
 
   function columnIndex(table, name) {
@@ -44,9 +76,10 @@
 
   /* One index.json record as the item the filter reads (same text as a static row shows). */
   function itemFromRecord(record) {
-    var score = record.review_score === null || record.review_score === undefined ? "" : String(record.review_score);
     var date = String(record.recorded || "").slice(0, 10);
-    var cells = [record.record_id, plain(record.title), record.level, record.tier, record.status, score, date];
+    var cells = [record.record_id, plain(record.title), record.level, record.tier,
+                 label(record.status, record.status_label), label(record.verdict, record.verdict_label),
+                 scoreText(record.review_score), date];
     return {
       record: record,
       tier: String(record.tier || ""),
@@ -80,14 +113,26 @@
     cell(row, record.level);
     cell(row, record.tier);
     var status = row.insertCell(-1);
+    var statusData = document.createElement("data");
+    statusData.value = item.status;
+    statusData.textContent = label(item.status, record.status_label);
     if (item.status === "CURRENT") {
-      status.textContent = item.status;
+      status.appendChild(statusData);
     } else {
       var strong = document.createElement("strong");
-      strong.textContent = item.status;
+      strong.appendChild(statusData);
       status.appendChild(strong);
     }
-    cell(row, record.review_score);
+    var verdict = row.insertCell(-1);
+    if (record.verdict) {
+      var verdictData = document.createElement("data");
+      verdictData.value = String(record.verdict);
+      verdictData.textContent = label(record.verdict, record.verdict_label);
+      verdict.appendChild(verdictData);
+    } else {
+      verdict.textContent = NOT_RECORDED;
+    }
+    cell(row, scoreText(record.review_score));
     cell(row, String(record.recorded || "").slice(0, 10));
   }
 
@@ -127,7 +172,7 @@
         row: rows[r],
         text: rows[r].textContent.toLowerCase(),
         tier: tierCol >= 0 && cells[tierCol] ? cells[tierCol].textContent.trim() : "",
-        status: statusCol >= 0 && cells[statusCol] ? cells[statusCol].textContent.trim() : ""
+        status: statusCol >= 0 ? token(cells[statusCol], status) : ""
       };
     }
     if (isNaN(total)) total = pageItems.length;

@@ -77,7 +77,9 @@ def load_views(records_dir: Path) -> tuple[list[RecordView], dict[str, Path], li
         raise ValidationFailed(problems)
     views, folders = [], {}
     for record in records:
-        view = record_view(record.manifest, record.provenance, [entry for _, entry in record.corrections])
+        # The report holds the individual claims the page lists (checked against the provenance's digest).
+        view = record_view(record.manifest, record.provenance, [entry for _, entry in record.corrections],
+                           report=pages.read_report(record.folder, record.provenance))
         views.append(view)
         folders[view.record_id] = record.folder
     return views, folders, entries

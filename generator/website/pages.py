@@ -7,10 +7,13 @@ to another static-site generator. Every value that comes from a record goes thro
 
 from __future__ import annotations
 
+import html as _html
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
+from generator.digests import sha256_bytes
 from generator.records import corrections as corr
 from generator.records import rules
 from generator.records.layout import (CHECKPOINT_FILE, FEED_FILE, FOLDED_FILE, HISTORY_FILE, INDEX_JSON, LOG_FILE, PROOFS_FILE,
@@ -25,8 +28,14 @@ SCHEMAS_PAGE = "schemas.md"
 RECORDS_DIR = "records"
 
 # The explanatory sentences under each table of a public record page (examples/seeds/004_*.txt).
+# VERIFICATION_NOTE is 004's, and true only of a record at public provenance L3: each level has its own.
 VERIFICATION_NOTE = ("Descriptive public verification status only; aggregate claim counts are public, "
                      "but individual claim records are not exposed here.")
+CLAIM_LEVEL_NOTE = ("Descriptive public verification status only; individual claim records are public: each claim "
+                    "with the section it came from, whether an independent source verified it, the best such "
+                    "source and its score.")
+NO_CLAIMS_NOTE = "Descriptive public verification status only; no claim counts or individual claim records are public here."
+PROVENANCE_NOTES = {"L3": VERIFICATION_NOTE, "L4": CLAIM_LEVEL_NOTE}
 TIER_NOTE = "Descriptive public triage only; this tier does not alter current publication or DOI behavior."
 DIMENSIONS_NOTE = "Automated triage signals derived from public fields; not human peer review or independent validation."
 CORRECTIONS_NOTE = "Public corrections are additive records. Current status does not claim the synthesis is error-free."
@@ -52,12 +61,216 @@ def arxiv_url(arxiv_id: str | None, version: str | None) -> str | None:
     return f"https://arxiv.org/abs/{arxiv_id}{version or ''}"
 
 
-def _or(value, missing: str = "Not recorded") -> str:
+NOT_RECORDED = "Not recorded"
+
+
+def _or(value, missing: str = NOT_RECORDED) -> str:
     return missing if value is None or value == "" or value == [] else value
+
+
+# Statuses, verdicts, policy decisions and correction types are tokens in the records (UNDER_CONCERN,
+# ESCALATE_TO_OWNER, expression_of_concern); a reader sees their labels. Every token of the rule tables
+# has one here; any other (a decision is any upper-case name) reads as its words.
+LABELS = {
+    corr.CURRENT: "Current", corr.CORRECTED: "Corrected", corr.UNDER_CONCERN: "Under concern",
+    corr.RETRACTED: "Retracted", corr.WITHDRAWN: "Withdrawn", corr.SUPERSEDED: "Superseded", corr.REMOVED: "Removed",
+    "REJECT": "Reject", "REVISE": "Revise", "ACCEPT": "Accept",
+    "ESCALATE_TO_OWNER": "Escalate to owner", "PUBLISH": "Publish",
+    **{t.name: t.name.replace("_", " ").capitalize() for t in corr.UPDATE_TYPES},
+}
+
+
+def label(token) -> str:
+    """What a reader sees for a token: 'Under concern' for UNDER_CONCERN; 'Not recorded' for None."""
+    if token is None or token == "":
+        return NOT_RECORDED
+    token = str(token)
+    return LABELS.get(token) or " ".join(token.replace("_", " ").split()).capitalize()
+
+
+def labelled(token) -> str:
+    """A token as Markdown or HTML: its label as text, the token as the machine-readable value of ``<data>``."""
+    if token is None or token == "":
+        return NOT_RECORDED
+    return f'<data value="{html(token)}">{html_text(label(token))}</data>'
+
+
+def score_text(score) -> str:
+    return NOT_RECORDED if score is None else f"{score}"
 
 
 def _date(stamp: str | None) -> str:
     return (stamp or "")[:10]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Individual claims
+#
+# A record's provenance.json holds claim aggregates only (counts and a confidence summary). The claims
+# themselves are in its report artifact: a pipeline run's report.md (section "5 Extracted Claims": a
+# Claim | Verified | Confidence table, then one line of evidence per claim) and a kernel draft's report.txt
+# (a tab-separated Claim, Verified, Confidence table). An imported public record page lists none. The
+# report is untrusted text: it is read line by line with anchored patterns, every value is unescaped to
+# the plain text it stands for and escaped again where the page shows it, and the rows are shown only if
+# they agree with the provenance's aggregates (count, verified count, lowest and highest confidence).
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    text: str
+    verified: bool
+    confidence: float  # as published, two places
+    section: str | None = None  # "abstract, sentence 3": where in the target paper the claim came from
+    source: str | None = None  # versioned arXiv id of the best independent source (verified or not)
+    score: float | None = None  # that source's verification score
+    withdrawn: bool = False  # withdrawn from the synthesis in a tribunal revision round
+
+
+@dataclass(frozen=True)
+class ClaimTable:
+    """The individual claims of one record, as read from ``file``."""
+
+    file: str
+    kind: str  # "pipeline-run" (with section, best source and score) or "kernel-draft" (claim, verified, confidence)
+    rows: tuple[ClaimRow, ...]
+    threshold: float | None = None  # the verifier's threshold, for a pipeline run
+
+    @property
+    def has_evidence(self) -> bool:
+        return self.kind == "pipeline-run"
+
+
+_BDI = re.compile(r"<bdi>(.*)</bdi>", re.S)
+_MD_ESCAPED = re.compile(r"\\([\\`*_\[\]|{}#+!.-])")
+
+
+def _plain(markdown_text: str) -> str:
+    """The text an ``escape.md_inline`` value stands for (undoes its isolate, entities and backslashes)."""
+    inner = _BDI.fullmatch(markdown_text)
+    return _MD_ESCAPED.sub(r"\1", _html.unescape(inner[1] if inner else markdown_text))
+
+
+_PIPELINE_ROW = re.compile(r"\| (?P<claim>.+) \| (?P<mark>[✓×]) \| (?P<confidence>[0-9]\.[0-9]{2}) \|")
+_PIPELINE_EVIDENCE_INTRO = re.compile(r"Evidence per claim \(.*threshold (?P<threshold>[0-9]+(?:\.[0-9]+)?)\):")
+_PIPELINE_EVIDENCE = re.compile(
+    r"(?P<n>[0-9]{1,9})\. (?P<section>[^;<>]+); (?P<rule>[^;<>]+); extraction confidence [0-9]+\.[0-9]{2}; "
+    r"best independent source (?:<code>(?P<source>[^<>]+)</code>|none) \(score (?P<score>-?[0-9]+\.[0-9]{4}), "
+    r"(?P<verified>verified|not verified)\); nearest source by embedding (?:<code>[^<>]+</code>|none) "
+    r"\(cosine -?[0-9]+\.[0-9]{4}\)(?P<withdrawn>; withdrawn from the synthesis in revision)?\.")
+
+
+def _section_lines(text: str, start: str, end: str) -> list[str] | None:
+    """The non-blank lines between the line ``start`` and the line ``end`` (None if either is missing)."""
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    stripped = [line.strip() for line in lines]
+    if start not in stripped:
+        return None
+    first = stripped.index(start) + 1
+    if end not in stripped[first:]:
+        return None
+    last = stripped.index(end, first)
+    return [line for line in lines[first:last] if line.strip()]
+
+
+def pipeline_report_claims(text: str) -> tuple[tuple[ClaimRow, ...], float | None] | None:
+    """The claims of a pipeline run's report.md with their evidence, and the verifier threshold; None if the
+    report does not read as ``generator.pipeline.report`` writes it."""
+    lines = _section_lines(text, "## 5 Extracted Claims", "## References")
+    if lines is None:
+        return None
+    if lines == ["No sentence of the target paper met the claim rule."]:
+        return (), None
+    if lines[:2] != ["| Claim | Verified | Confidence |", "| --- | --- | --- |"]:
+        return None
+    table = [_PIPELINE_ROW.fullmatch(line) for line in lines[2:] if line.startswith("|")]
+    rest = [line for line in lines[2:] if not line.startswith("|")]
+    intro = _PIPELINE_EVIDENCE_INTRO.fullmatch(rest[0]) if rest else None
+    evidence = [_PIPELINE_EVIDENCE.fullmatch(line) for line in rest[1:]]
+    if (not table or not all(table) or intro is None or not all(evidence) or len(evidence) != len(table)
+            or [int(e["n"]) for e in evidence] != list(range(1, len(table) + 1))):
+        return None
+    rows = []
+    for row, proof in zip(table, evidence):
+        verified = row["mark"] == "✓"
+        if verified != (proof["verified"] == "verified"):
+            return None
+        rows.append(ClaimRow(text=_plain(row["claim"]), verified=verified, confidence=float(row["confidence"]),
+                             section=_plain(proof["section"]), source=_plain(proof["source"]) if proof["source"] else None,
+                             score=float(proof["score"]), withdrawn=bool(proof["withdrawn"])))
+    return tuple(rows), float(intro["threshold"])
+
+
+_DRAFT_MARKS = {"×": False, "✗": False, "x": False, "✓": True, "✔": True}
+_DRAFT_CONFIDENCE = re.compile(r"[0-9]{1,3}(\.[0-9]{1,12})?", re.ASCII)
+
+
+def kernel_draft_claims(text: str) -> tuple[ClaimRow, ...] | None:
+    """The claims of a research-kernel draft (its tab-separated table); None if it has no such table."""
+    lines = _section_lines(text, "5 Extracted Claims", "References")
+    if not lines or [c.strip() for c in lines[0].split("\t")] != ["Claim", "Verified", "Confidence"]:
+        return None
+    rows = []
+    for line in lines[1:]:
+        cells = [c.strip() for c in line.split("\t")]
+        if len(cells) != 3 or cells[1] not in _DRAFT_MARKS or not _DRAFT_CONFIDENCE.fullmatch(cells[2]):
+            return None
+        confidence = float(cells[2])
+        if not 0 <= confidence <= 1:
+            return None
+        rows.append(ClaimRow(text=" ".join(cells[0].split()), verified=_DRAFT_MARKS[cells[1]], confidence=confidence))
+    return tuple(rows)
+
+
+def _agrees(rows: tuple[ClaimRow, ...], claims: dict) -> bool:
+    """Whether the rows are the claims the provenance counts: as many, as many verified, same lowest and highest confidence."""
+    if claims.get("extracted") != len(rows) or claims.get("verified") != sum(1 for r in rows if r.verified):
+        return False
+    summary = claims.get("confidence")
+    if not rows:
+        return summary is None
+    low, high = min(r.confidence for r in rows), max(r.confidence for r in rows)
+    return (bool(summary) and abs(summary.get("min", -1) - round(low, 4)) < 1e-9
+            and abs(summary.get("max", -1) - round(high, 4)) < 1e-9)
+
+
+def claim_table(manifest: dict, provenance: dict, report: bytes | None) -> tuple[ClaimTable | None, str | None]:
+    """The record's individual claims from its report artifact, or None and, when the report was given but
+    cannot be shown, why (a sentence for the page)."""
+    entry = provenance.get("report_artifact") or {}
+    name, kind = entry.get("path"), (manifest.get("origin") or {}).get("format")
+    if report is None or not name or kind not in ("pipeline-run", "kernel-draft"):
+        return None, None
+    if sha256_bytes(report) != entry.get("sha256"):
+        return None, f"The report {name} given to this page is not the one the provenance record names, so its claims are not shown."
+    try:
+        text = report.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, f"The report {name} is not UTF-8 text, so its claims are not shown here."
+    threshold = None
+    if kind == "pipeline-run":
+        found = pipeline_report_claims(text)
+        rows, threshold = found if found else (None, None)
+    else:
+        rows = kernel_draft_claims(text)
+    if rows is None:
+        return None, f"The report {name} has no claims table in the form this site reads, so its claims are not shown here."
+    if not _agrees(rows, provenance.get("claims") or {}):
+        return None, (f"The claims table of {name} does not agree with the claim counts of the provenance record, "
+                      "so it is not shown here.")
+    return ClaimTable(name, kind, rows, threshold), None
+
+
+def read_report(folder: Path, provenance: dict | None) -> bytes | None:
+    """The bytes of a record's report artifact (None when it has none or it cannot be read), for ``record_view``."""
+    from generator.fsio import MAX_ARTIFACT_BYTES, UnreadableFile, read_regular_file
+
+    name = ((provenance or {}).get("report_artifact") or {}).get("path")
+    if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+        return None
+    try:
+        return read_regular_file(Path(folder) / name, MAX_ARTIFACT_BYTES)
+    except UnreadableFile:
+        return None
 
 
 @dataclass
@@ -69,6 +282,8 @@ class RecordView:
     provenance: dict
     corrections: list[dict]
     folded: FoldedRecord
+    claims: ClaimTable | None = None  # the individual claims, when the report holding them was given
+    claims_problem: str | None = None  # why a given report's claims are not shown
 
     @property
     def record_id(self) -> str:
@@ -92,9 +307,12 @@ class RecordView:
         return self.corrections[-1]["at"] if self.corrections else self.manifest["dates"]["recorded"]
 
 
-def record_view(manifest: dict, provenance: dict, corrections: list[dict]) -> RecordView:
+def record_view(manifest: dict, provenance: dict, corrections: list[dict], report: bytes | None = None) -> RecordView:
+    """The view of one validated record; ``report`` is its report artifact's bytes (``read_report``), which
+    hold the individual claims the page lists. Without it the page says where the claims are."""
+    claims, problem = claim_table(manifest, provenance or {}, report)
     return RecordView(folder_name(manifest["record_id"]), manifest, provenance, corrections,
-                      corr.fold(manifest, corrections))
+                      corr.fold(manifest, corrections), claims, problem)
 
 
 def _table(rows: list[tuple[str, str]], header: tuple[str, str] = ("Field", "Value")) -> str:
@@ -112,8 +330,10 @@ def _json_text(value) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _json_value(value) -> str:
-    return md_inline(_json_text(value))
+def _setting(value) -> str:
+    """A setting as a reader reads it: a string as itself in code (a regex shows as ``(?u)\\b\\w\\w+\\b``, not as
+    the JSON ``"(?u)\\\\b..."``), anything else (numbers, lists, true, null) as its JSON."""
+    return md_code(value) if isinstance(value, str) else md_code(_json_text(value))
 
 
 def _html_list(items: list[str]) -> str:
@@ -134,7 +354,7 @@ def banner(view: RecordView) -> str:
         date, reason = _date(view.folded.status_changed_at), view.folded.status_reason
     # The title holds only our words and a date; the reason is escaped text in the body.
     return (f'!!! {kind} "{title.format(date=md_inline(date))}"\n\n'
-            f"    **Status: {status}.** {meaning}\n\n"
+            f"    **Status: {labelled(status)}.** {meaning}\n\n"
             f"    **Reason:** {md_inline(reason)}\n")
 
 
@@ -179,11 +399,14 @@ def record_page(view: RecordView) -> str:
     """The Markdown page of one record: the sections of a public record page (seed 004), in its order.
 
     The 004 sections are tables with 004's row labels; the supplementary sections (review, claims,
-    files, correction log) are short paragraphs. Python-Markdown's cost grows with the number of
+    files, correction log) are short paragraphs, and the claims section lists every claim the
+    record's report holds (``claim_table``). Python-Markdown's cost grows with the number of
     text elements (every table cell is one), which dominates a 10,000-record build. The long texts
-    (abstract, research question, uncertainties, corrected values) are raw HTML blocks, which
-    Python-Markdown passes through whole (``escape.html_blocks``). Each value from a record is
-    escaped on its own, so a bidi control in it cannot reorder our words around it.
+    (abstract, research question, uncertainties, corrected values) and the claims table are raw
+    HTML blocks, which Python-Markdown passes through whole (``escape.html_blocks``). Each value
+    from a record is escaped on its own, so a bidi control in it cannot reorder our words around it.
+    Statuses, verdicts and policy decisions show as labels ("Under concern"), their token kept as
+    the value of a ``<data>`` element.
     """
     values, prov, folded = view.values, view.provenance, view.folded
     target = values.get("target_paper", {})
@@ -197,7 +420,9 @@ def record_page(view: RecordView) -> str:
     dates = view.manifest["dates"]
     # Material's search would parse every record page's HTML (the biggest cost of a large build, and a
     # search index of 100 MB at 10,000 records); the build adds one small entry per record instead.
-    out: list[str] = ["---", front_matter_title(values.get("title")), "search:", "  exclude: true", "---", ""]
+    # Record pages are not in the nav, so its sidebar would be an empty column: hidden, the claims table gets the room.
+    out: list[str] = ["---", front_matter_title(values.get("title")), "hide:", "  - navigation", "search:", "  exclude: true",
+                      "---", ""]
     out.append(f"# {md_inline(values.get('title'))}\n")
     if banner_text := banner(view):
         out.append(banner_text)
@@ -225,7 +450,11 @@ def record_page(view: RecordView) -> str:
         ("Source-grounded claims", md_inline(verification.get("source_grounded_claims"))),
         ("Claim record source", md_inline(verification.get("claim_record_source"))),
     ]) + "\n")
-    out.append(f"*{VERIFICATION_NOTE}*\n")
+    level = (prov.get("public_provenance") or {}).get("level")
+    note = PROVENANCE_NOTES.get(level, NO_CLAIMS_NOTE)
+    if level == "L4":
+        note += " They are listed under Claims below." if view.claims else " They are in the record's report (see Claims below)."
+    out.append(f"*{note}*\n")
 
     out.append("## Quality Tier\n")
     out.append(_table([("Tier", md_inline(tier.get("tier"))), ("Basis", md_inline(tier.get("basis")))]) + "\n")
@@ -238,18 +467,18 @@ def record_page(view: RecordView) -> str:
 
     out.append("## Correction Record\n")
     out.append(_table([
-        ("Status", f"**{md_inline(folded.status)}**"),
+        ("Status", f"**{labelled(folded.status)}**"),
         ("Correction count", str(folded.correction_count)),
         ("Manifest contract", md_inline(values.get("contract"))),
         ("Correction contract", md_inline((values.get("contracts") or {}).get("correction"))),
     ]) + "\n")
     out.append(f"*{CORRECTIONS_NOTE}*\n")
 
-    report_cell = md_inline(report.get("availability"))
+    report_cell = md_inline(_or(report.get("availability")))
     if report.get("path"):
         report_cell += f" ({html_link(report['path'], report['path'], download=True)})"
-    if report.get("note"):
-        report_cell += " " + md_inline(report["note"])
+    if report.get("note"):  # its own sentence: "Available. Stated as available by the imported public record; ..."
+        report_cell += ". " + md_inline(report["note"])
     external_cell = md_inline(external.get("status"))
     if external.get("doi") and re.fullmatch(r"10\.\d{4,9}/[A-Za-z0-9._;()/:-]+", external["doi"]):
         external_cell += f" ({md_inline('doi:' + external['doi'])})"
@@ -269,21 +498,19 @@ def record_page(view: RecordView) -> str:
     score = review.get("score")
     roles = ", ".join(review.get("roles") or [])
     out.append("## Review\n")
-    out.append(md_inline(_sentence([
-        f"Review score {score} / 10, verdict {_or(review.get('verdict'))}, revision round {_or(review.get('revision_round'))}."
-        if score is not None else "No review score is recorded.",
-        f"Reviewer roles: {roles}." if roles else "",
-        f"Policy decision: {_or(policy.get('decision'))}.",
-    ])) + (f" Policy basis: {md_inline(policy['basis'])}" if policy.get("basis") else "") + "\n")
+    if score is not None:
+        revision = review.get("revision_round")
+        review_text = (f"Review score {md_inline(score)} / 10, verdict {labelled(review.get('verdict'))}"
+                       + (f", revision round {md_inline(revision)}." if revision is not None else ". The revision round is not recorded."))
+    else:
+        review_text = "No review score is recorded."
+    out.append(_sentence([
+        review_text,
+        f"Reviewer roles: {md_inline(roles)}." if roles else "",
+        f"Policy decision: {labelled(policy.get('decision'))}.",
+    ]) + (f" Policy basis: {md_inline(policy['basis'])}" if policy.get("basis") else "") + "\n")
 
-    claims = prov.get("claims") or {}
-    confidence = claims.get("confidence")
-    out.append("## Claims\n")
-    out.append(md_inline(_sentence([
-        f"{_or(claims.get('extracted'))} extracted, {_or(claims.get('source_grounded'))} source-grounded, "
-        f"{_or(claims.get('verified'))} verified against an independent source.",
-        f"Confidence min / median / max: {confidence['min']} / {confidence['median']} / {confidence['max']}." if confidence else "",
-    ])) + "\n")
+    out += _claims_section(view)
     if prov.get("uncertainties"):
         out.append("Uncertainties stated by the synthesis:\n")
         out.append(_html_list([html_text(u) for u in prov["uncertainties"]]) + "\n")
@@ -292,9 +519,9 @@ def record_page(view: RecordView) -> str:
     if prov.get("sources"):
         lines = ["| arXiv | Role | Title | Metadata SHA-256 |", "|---|---|---|---|"]
         for source in prov["sources"]:
-            label = f"{source.get('arxiv_id')}{source.get('version') or ''}"
+            versioned = f"{source.get('arxiv_id')}{source.get('version') or ''}"
             url = arxiv_url(source.get("arxiv_id"), source.get("version"))
-            link = md_link(label, url) if url else md_inline(label)
+            link = md_link(versioned, url) if url else md_inline(versioned)
             lines.append(f"| {link} | {md_inline(source.get('role'))} | {md_inline(_or(source.get('title')))} | "
                          f"{md_code(source.get('sha256')) if source.get('sha256') else 'Not recorded'} |")
         out.append("\n".join(lines) + "\n")
@@ -321,10 +548,10 @@ def record_page(view: RecordView) -> str:
     if not view.corrections:
         out.append("No corrections. The record is as published.\n")
     for entry in reversed(view.corrections):  # newest first
-        out.append(f"### {entry['sequence']:04d} {md_inline(entry['type'])} ({md_inline(_date(entry['at']))})\n")
-        out.append(f"Sequence {md_inline(entry['sequence'])}, {md_inline(entry['type'])}, {md_inline(entry['at'])}, "
+        out.append(f"### {entry['sequence']:04d} {md_inline(label(entry['type']))} ({md_inline(_date(entry['at']))})\n")
+        out.append(f"Sequence {md_inline(entry['sequence'])}, {md_inline(label(entry['type']))}, {md_inline(entry['at'])}, "
                    f"stated by {md_inline(entry['by'])}. "
-                   f"Status {md_inline(entry['status_before'])} → {md_inline(entry['status_after'])}.  \n"
+                   f"Status {md_inline(label(entry['status_before']))} → {md_inline(label(entry['status_after']))}.  \n"
                    + "Reason: " + md_inline(entry["reason"]) + "\n")
         if entry.get("changes"):
             out.append("Changed fields (old → new):\n")
@@ -335,6 +562,92 @@ def record_page(view: RecordView) -> str:
     return "\n".join(out)
 
 
+def _claim_counts(claims: dict) -> str:
+    """The aggregate sentence: what was counted, then what was not ("Not recorded extracted" never)."""
+    counted, missing = [], []
+    for key, words in (("extracted", "extracted"), ("source_grounded", "source-grounded"),
+                       ("verified", "verified against an independent source")):
+        value = claims.get(key)
+        if value is None:
+            missing.append(f"how many {'claims ' if not missing else ''}were {words}")
+        else:
+            counted.append(f"{value} {words}")
+    out = [f"Claims: {', '.join(counted)}." if counted else ""]
+    confidence = claims.get("confidence")
+    if confidence:
+        out.append(f"Confidence min / median / max: {confidence['min']} / {confidence['median']} / {confidence['max']}.")
+    if missing:
+        out.append(f"Not recorded: {' and '.join(missing)}.")
+    return md_inline(_sentence(out))
+
+
+def _arxiv_link(versioned: str | None) -> str:
+    if not versioned:
+        return "none"
+    match = re.fullmatch(r"(.+?)(v\d+)?", versioned)
+    url = arxiv_url(match[1], match[2])
+    return html_link(versioned, url) if url else html_text(versioned)
+
+
+def _claims_html(table: ClaimTable) -> str:
+    """The claims as one raw HTML table (one block for Python-Markdown, whatever the number of claims)."""
+    if table.has_evidence:
+        head = ["#", "Claim", "Source section", "Verified", "Best independent source", "Score", "Confidence"]
+    else:
+        head = ["#", "Claim", "Verified", "Confidence"]
+    rows = []
+    for number, row in enumerate(table.rows, start=1):
+        claim = html_text(row.text) + (" <em>(withdrawn from the synthesis in revision)</em>" if row.withdrawn else "")
+        verified = "Yes" if row.verified else "No"
+        cells = [str(number), claim]
+        if table.has_evidence:
+            cells += [html_text(row.section), verified, _arxiv_link(row.source),
+                      "" if row.score is None else f"{row.score:.4f}", f"{row.confidence:.2f}"]
+        else:
+            cells += [verified, f"{row.confidence:.2f}"]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return ('<table id="sp-claims">'
+            "<thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead>"
+            "<tbody>" + "".join(rows) + "</tbody></table>")
+
+
+def _claims_section(view: RecordView) -> list[str]:
+    """The claim counts, then every claim (from the report: ``claim_table``), or a plain sentence saying why none."""
+    prov = view.provenance
+    claims = prov.get("claims") or {}
+    report = (prov.get("report_artifact") or {}).get("path")
+    origin = (view.manifest.get("origin") or {}).get("format")
+    out = ["## Claims\n", _claim_counts(claims) + "\n"]
+    table = view.claims
+    if table is not None and not table.rows:
+        out.append("No claim was extracted, so there is no claim to list.\n")
+    elif table is not None:
+        link = html_link(table.file, table.file, download=True)
+        if table.has_evidence:
+            threshold = f" at or above {table.threshold:g}" if table.threshold is not None else ""
+            out.append(f"Every claim, as the pipeline recorded it in its report ({link}): the section of the target paper "
+                       f"it was extracted from, whether an independent retrieved source supported it (a score{threshold}), "
+                       "the best such source and its score, and the claim's published confidence.\n")
+        else:
+            out.append(f"Every claim, as the draft lists it ({link}): whether it was verified and its confidence. The draft "
+                       "does not record the section each claim came from, the source that verified it, or a verification score.\n")
+        out.append(_claims_html(table) + "\n")
+        cut = sum(1 for row in table.rows if len(row.text) == 120) if not table.has_evidence else 0
+        if cut:
+            out.append(f"*{cut} of these claims stop at exactly 120 characters and may have been cut short in the draft.*\n")
+    elif view.claims_problem:
+        out.append(md_inline(view.claims_problem) + "\n")
+    elif origin == "public-record-page":
+        out.append("This record lists no individual claims: the public record page it was imported from gives only the "
+                   "number of source-grounded claims, and its report is not in this repository.\n")
+    elif report:
+        out.append(f"The individual claims are not shown on this page; they are listed in the record's report, "
+                   f"{html_link(report, report, download=True)}.\n")
+    else:
+        out.append("This record lists no individual claims.\n")
+    return out
+
+
 def search_entry(view: RecordView) -> dict:
     """The record's entry in Material's search index: title, id, status, tier and research question.
 
@@ -342,7 +655,7 @@ def search_entry(view: RecordView) -> dict:
     elements itself, so bidi controls are removed (``strip_bidi``) rather than isolated.
     """
     values = view.values
-    text = (f"{view.record_id} {view.record_id.split(':')[-1]} · {view.folded.status} · "
+    text = (f"{view.record_id} {view.record_id.split(':')[-1]} · {label(view.folded.status)} · "
             f"{(values.get('quality_tier') or {}).get('tier')}. {values.get('research_question')}")
     return {"location": f"{RECORDS_DIR}/{view.folder_name}/", "title": html(strip_bidi(values.get("title"))),
             "text": html(strip_bidi(text))}
@@ -357,8 +670,10 @@ def index_row(view: RecordView) -> dict:
 
     Titles lose their bidi controls (``strip_bidi``): a listing must show what a title says, and an
     override would make "evil" read "live" there. The record's page and files keep them, isolated.
+    Status and verdict are tokens (the filters' values) with the labels a reader sees beside them.
     """
     values = view.values
+    review = values.get("review") or {}
     return {
         "record_id": view.record_id,
         "title": strip_bidi(values.get("title")),
@@ -366,7 +681,10 @@ def index_row(view: RecordView) -> dict:
         "level": (values.get("verification") or {}).get("level"),
         "tier": (values.get("quality_tier") or {}).get("tier"),
         "status": view.folded.status,
-        "review_score": (values.get("review") or {}).get("score"),
+        "status_label": label(view.folded.status),
+        "verdict": review.get("verdict"),
+        "verdict_label": label(review.get("verdict")),
+        "review_score": review.get("score"),
         "recorded": view.manifest["dates"]["recorded"],
         "correction_count": view.folded.correction_count,
         "page": view.url,
@@ -374,8 +692,9 @@ def index_row(view: RecordView) -> dict:
     }
 
 
-def _options(values: list[str]) -> str:
-    return "".join(f'<option value="{v}">{v}</option>' for v in values)
+def _options(values: list[str], labels: dict[str, str] | None = None) -> str:
+    """Options whose values are the filters' tokens and whose text is what a reader sees."""
+    return "".join(f'<option value="{html(v)}">{html_text((labels or {}).get(v, v))}</option>' for v in values)
 
 
 INDEX_PAGE_SIZE = 500  # rows per static index page: 10,000 rows in one page is 250,000 DOM nodes and seconds of layout
@@ -422,20 +741,22 @@ def _records_index_page(rows: list[dict], number: int, count: int, offset: int, 
            f'data-records="{to_records}">'
            '<label>Search <input type="search" id="sp-records-search" placeholder="Words from the title or id" autocomplete="off"></label> '
            f'<label>Tier <select id="sp-records-tier"><option value="">All tiers</option>{_options([t.name for t in rules.TIERS])}</select></label> '
-           f'<label>Status <select id="sp-records-status"><option value="">All statuses</option>{_options(list(corr.STATUSES))}</select></label> '
+           f'<label>Status <select id="sp-records-status"><option value="">All statuses</option>{_options(list(corr.STATUSES), {t: label(t) for t in corr.STATUSES})}</select></label> '
            '<output id="sp-records-count" aria-live="polite"></output></div>\n',
            _pager(number, count),
-           "| Record | Title | Level | Tier | Status | Score | Recorded |",
-           "|---|---|---|---|---|---|---|"]
+           "| Record | Title | Level | Tier | Status | Verdict | Score | Recorded |",
+           "|---|---|---|---|---|---|---|---|"]
     for row in rows:
         folder = folder_name(row["record_id"])
-        score = "" if row["review_score"] is None else md_inline(row["review_score"])
-        status = md_inline(row["status"])
+        # Labels only (no markup per cell: every inline tag costs Python-Markdown time on a 500-row page); the
+        # filter script reads a status back as its token through the status filter's options.
+        status = md_inline(label(row["status"]))
         out.append(f"| [{md_inline(row['record_id'])}]({folder}.md) | {md_inline(row['title'])} | {md_inline(row['level'])} | "
-                   f"{md_inline(row['tier'])} | {status if row['status'] == corr.CURRENT else '**' + status + '**'} | {score} | "
+                   f"{md_inline(row['tier'])} | {status if row['status'] == corr.CURRENT else '**' + status + '**'} | "
+                   f"{md_inline(label(row.get('verdict')))} | {md_inline(score_text(row['review_score']))} | "
                    f"{md_inline(_date(row['recorded']))} |")
     if not rows:
-        out.append("| | No records yet. | | | | | |")
+        out.append("| | No records yet. | | | | | | |")
     if count > 1:
         out.append("\n" + _pager(number, count))
     return "\n".join(out) + "\n"
@@ -473,15 +794,22 @@ def _verifier_section(evaluation: dict | None, in_use: dict[str, int]) -> list[s
     out.append(md_inline(
         f"Measured on {evaluation.get('dataset')} ({evaluation.get('split')} split) on {evaluation.get('evaluated_at')}. "
         f"Positive: {_or(definitions.get('positive_class'))}.") + "\n")
-    lines = ["| Verifier | Records using it | Precision | Recall | F1 | Cross-validated F1 | Pairs | Threshold |",
-             "|---|---|---|---|---|---|---|---|"]
-    for v in evaluation.get("verifiers", []):
-        settings = v.get("settings") or {}
-        lines.append("| " + " | ".join(md_inline(_or(x, "n/a")) for x in (
-            v.get("name"), in_use.get(v.get("name"), 0), v.get("precision"), v.get("recall"), v.get("f1"),
-            v.get("cross_validated_f1"), v.get("pairs"), settings.get("threshold"))) + " |")
-    for name, b in sorted((evaluation.get("baselines") or {}).items()):
-        lines.append("| " + " | ".join(md_inline(x) for x in (f"baseline: {name}", "", b.get("precision"), b.get("recall"), b.get("f1"), "n/a", "", "")) + " |")
+    # One column per verifier (and baseline), one row per measure: the table keeps to the page's width
+    # however long the measure names are, as long as there are a few verifiers.
+    verifiers = evaluation.get("verifiers", [])
+    baselines = sorted((evaluation.get("baselines") or {}).items())
+    columns = [md_code(v.get("name")) for v in verifiers] + [md_inline(f"baseline: {name}") for name, _ in baselines]
+    measures = [
+        ("Records using it", [in_use.get(v.get("name"), 0) for v in verifiers] + ["n/a"] * len(baselines)),
+        ("Precision", [v.get("precision") for v in verifiers] + [b.get("precision") for _, b in baselines]),
+        ("Recall", [v.get("recall") for v in verifiers] + [b.get("recall") for _, b in baselines]),
+        ("F1", [v.get("f1") for v in verifiers] + [b.get("f1") for _, b in baselines]),
+        ("Cross-validated F1", [v.get("cross_validated_f1") for v in verifiers] + ["n/a"] * len(baselines)),
+        ("Pairs", [v.get("pairs") for v in verifiers] + ["n/a"] * len(baselines)),
+        ("Threshold", [(v.get("settings") or {}).get("threshold") for v in verifiers] + ["n/a"] * len(baselines)),
+    ]
+    lines = ["| Measure | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    lines += ["| " + " | ".join([name] + [md_inline(_or(x, "n/a")) for x in values]) + " |" for name, values in measures]
     out.append("\n".join(lines) + "\n")
     unmeasured = sorted(set(in_use) - {v.get("name") for v in evaluation.get("verifiers", [])})
     if unmeasured:
@@ -491,7 +819,7 @@ def _verifier_section(evaluation: dict | None, in_use: dict[str, int]) -> list[s
             out.append(f"*{label}:* {md_inline(definitions[key])}.\n")
     for v in evaluation.get("verifiers", []):
         out.append(f"Settings of {md_code(v.get('name'))}:\n")
-        out.append("\n".join(f"- {md_inline(k)}: {_json_value(val)}" for k, val in sorted((v.get("settings") or {}).items())) + "\n")
+        out.append("\n".join(f"- {md_inline(k)}: {_setting(val)}" for k, val in sorted((v.get("settings") or {}).items())) + "\n")
     retrieval = evaluation.get("retrieval")
     if retrieval:
         out.append("Retrieval (finding the evidence documents for a claim):\n")
@@ -528,9 +856,9 @@ def quality_guide_page(evaluation: dict | None, in_use: dict[str, int] | None = 
     out.append("\n".join(lines) + "\n")
     out.append("The reviewers' verdict follows from the same score:\n")
     out.append(_table([
-        ("REJECT", md_inline(f"score < {rules.REJECT_BELOW}")),
-        ("REVISE", md_inline(f"{rules.REJECT_BELOW} ≤ score < {rules.REVISION_THRESHOLD} (a revision round is run below {rules.REVISION_THRESHOLD})")),
-        ("ACCEPT", md_inline(f"score ≥ {rules.REVISION_THRESHOLD}")),
+        (labelled("REJECT"), md_inline(f"score < {rules.REJECT_BELOW}")),
+        (labelled("REVISE"), md_inline(f"{rules.REJECT_BELOW} ≤ score < {rules.REVISION_THRESHOLD} (a revision round is run below {rules.REVISION_THRESHOLD})")),
+        (labelled("ACCEPT"), md_inline(f"score ≥ {rules.REVISION_THRESHOLD}")),
     ], ("Verdict", "Review score")) + "\n")
     out.append(f"*{TIER_NOTE}* A tier marked as stated was copied from an imported public record rather than derived.\n")
 
@@ -546,7 +874,8 @@ def quality_guide_page(evaluation: dict | None, in_use: dict[str, int] | None = 
     out.append(f"A claim is **source-grounded** when it was extracted from a parsed section of the target paper "
                f"(claim record source: {md_inline(rules.CLAIM_RECORD_SOURCE)}). It is **verified** when the claim verifier "
                "found support for it in an independent retrieved source. Records at public provenance L3 give claim "
-               "counts and a confidence summary; individual claims are public only at L4.\n")
+               "counts and a confidence summary; individual claims are public only at L4, and a record page lists every "
+               "claim its record's files hold.\n")
     out += _verifier_section(evaluation, in_use or {})
 
     out.append("## Corrections and status\n")
@@ -556,12 +885,14 @@ def quality_guide_page(evaluation: dict | None, in_use: dict[str, int] | None = 
                f"its corrections in order. *{CORRECTIONS_NOTE}*\n")
     lines = ["| Type | Allowed when the status is | Status after | Changes fields | Meaning |", "|---|---|---|---|---|"]
     for t in corr.UPDATE_TYPES:
-        lines.append(f"| {md_inline(t.name)} | {md_inline(', '.join(t.allowed_from))} | {md_inline(t.leads_to or 'unchanged')} | "
+        # The type's label, and its name as `sovereign-publish correct --type` takes it.
+        lines.append(f"| {labelled(t.name)} ({md_code(t.name)}) | {', '.join(labelled(s) for s in t.allowed_from)} | "
+                     f"{labelled(t.leads_to) if t.leads_to else 'unchanged'} | "
                      f"{'yes' if t.changes_fields else 'no'} | {md_inline(t.meaning)} |")
     out.append("\n".join(lines) + "\n")
-    out.append(md_inline(f"Terminal statuses: {', '.join(s for s in corr.STATUSES if s in corr.TERMINAL)}. "
-                         f"Fields that can never be corrected: {', '.join(corr.FROZEN_FIELDS)}.") + "\n")
-    out.append("A record whose status is not CURRENT shows a banner at the top of its page.\n")
+    out.append(f"Terminal statuses: {', '.join(labelled(s) for s in corr.STATUSES if s in corr.TERMINAL)}. "
+               + md_inline(f"Fields that can never be corrected: {', '.join(corr.FROZEN_FIELDS)}.") + "\n")
+    out.append(f"A record whose status is not {labelled(corr.CURRENT)} shows a banner at the top of its page.\n")
 
     out.append("## Manifests\n")
     out.append(f"Each record has a manifest ({md_inline(rules.MANIFEST_CONTRACT)}), a provenance record "
