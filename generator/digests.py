@@ -1,20 +1,74 @@
-"""Content digests: SHA-256 over raw bytes, or over RFC 8785 canonical JSON for structured values."""
+"""Content digests: SHA-256 over raw bytes, or over RFC 8785 canonical JSON for structured values.
+
+``canonical_json`` writes RFC 8785 through the C JSON encoder where it can vouch for the bytes and
+through ``rfc8785`` (pure Python, several times slower) everywhere else. For a JSON value the C encoder
+with sorted keys, no whitespace, non-ASCII as is and no NaN writes the same bytes as RFC 8785, except:
+
+* a number Python writes with an exponent (1e-07, 1e+16) or ending in ".0" (RFC 8785 writes
+  ECMAScript's 1e-7, 10000000000000000, 2), or an integer of 16 digits or more (RFC 8785 refuses those
+  beyond 2**53 - 1);
+* keys holding both a character from U+E000 to U+FFFF and one above U+FFFF (RFC 8785 sorts keys by
+  UTF-16 code units, Python by code points: the orders differ only between those two);
+* a lone surrogate (not UTF-8: RFC 8785 refuses it);
+* a value the encoder coerces: a non-string key (RFC 8785 refuses it), a tuple.
+
+Any of these anywhere in the output (a digit run or "2.0," inside a string counts too) sends the value
+to ``rfc8785``; an object is then tried member by member, so a score of 7.0 sends one small member
+there, not a whole manifest. The tests are substring searches: a regular expression over every byte
+cost more than the encoding.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 import rfc8785
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")).encode
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_BEYOND_BMP = (b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
 
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _fast(value: Any) -> bytes | None:
+    """RFC 8785 bytes of a JSON object or array through the C encoder, or None where they might differ."""
+    if type(value) not in (dict, list):
+        return None
+    try:
+        text = _ENCODE(value)
+        data = text.encode("utf-8")
+    except (ValueError, TypeError):  # NaN, a lone surrogate, a value JSON has no form for: rfc8785 says what
+        return None
+    shape = data.translate(_DIGITS_AS_ZERO)
+    if (b"0" * 16 in shape or b"0e-0" in shape or b"0e+0" in shape
+            or b".0," in data or b".0]" in data or b".0}" in data):
+        return None  # a number RFC 8785 may write otherwise
+    if (b"\xee" in data or b"\xef" in data) and any(lead in data for lead in _BEYOND_BMP):
+        return None  # keys may sort otherwise
+    if json.loads(text) != value:
+        return None  # the encoder coerced something (a non-string key, a tuple)
+    return data
+
+
+def _by_member(value: dict) -> bytes | None:
+    """RFC 8785 bytes of an object assembled member by member, or None if its keys cannot be vouched for."""
+    keys = sorted(value) if all(type(key) is str for key in value) else None
+    if keys is None or _fast(keys) is None:  # the keys' own order and escaping test
+        return None
+    return b"{" + b",".join(_ENCODE(key).encode("utf-8") + b":" + canonical_json(value[key]) for key in keys) + b"}"
+
+
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 (JCS) bytes: the same value always hashes the same, whatever the file layout."""
-    return rfc8785.dumps(value)
+    data = _fast(value)
+    if data is None and type(value) is dict:
+        data = _by_member(value)
+    return data if data is not None else rfc8785.dumps(value)
 
 
 def sha256_json(value: Any) -> str:

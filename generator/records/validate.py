@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from pathlib import Path
 
-from generator.digests import canonical_json, sha256_bytes, sha256_json
+from generator.digests import sha256_json
 from generator.errors import Problem
 from generator.records import gate, log, rules
 from generator.records.layout import (CORRECTIONS_DIR, LOG_FILE, MANIFEST_FILE, PROVENANCE_FILE, RecordFiles, artifact_problems,
@@ -18,65 +17,7 @@ from generator.records.schemas import schema_problems
 def manifest_digest(manifest: dict) -> str:
     """The SHA-256 of the manifest's RFC 8785 form without its own ``sha256`` field (for a manifest
     parsed from JSON: string keys)."""
-    return _jcs_sha256({k: v for k, v in manifest.items() if k != "sha256"})
-
-
-# RFC 8785 through the C JSON encoder. ``rfc8785.dumps`` (pure Python) costs about as much as all of
-# `validate`'s other checks of a manifest together. For a value parsed from JSON, the C encoder with
-# sorted keys, no whitespace, non-ASCII as is and no NaN writes the same bytes, except where:
-# * a number is a float Python writes with an exponent (1e-07, 1e+16) or ending in ".0" (RFC 8785 writes
-#   ECMAScript's 1e-7, 10000000000000000, 2), or an integer of 16 digits or more (RFC 8785 refuses
-#   those beyond 2**53 - 1);
-# * keys hold both a character from U+E000 to U+FFFF and one above U+FFFF (RFC 8785 sorts keys by
-#   UTF-16 code units, Python by code points: the two orders differ only between those two);
-# * a string holds a lone surrogate (not UTF-8: RFC 8785 refuses it).
-# Strings are escaped alike (the same escapes of '"', '\\' and the control characters, lowercase hex).
-# Any of these anywhere in the bytes (a digit run or "2.0," inside a string counts too) sends the value
-# to rfc8785. The tests are substring searches: a regular expression over every byte cost more than
-# the encoding.
-_JCS_FAST = json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")).encode
-_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
-
-
-def _jcs_fast(value) -> bytes | None:
-    """``canonical_json(value)`` through the C encoder, or None where it might differ."""
-    try:
-        data = _JCS_FAST(value).encode("utf-8") if type(value) in (dict, list) else None
-    except (ValueError, TypeError):  # NaN, a lone surrogate, a value JSON has no form for: rfc8785 says what
-        return None
-    if data is None:
-        return None
-    shape = data.translate(_DIGITS_AS_ZERO)
-    if (b"0" * 16 in shape or b"0e-0" in shape or b"0e+0" in shape
-            or b".0," in data or b".0]" in data or b".0}" in data):
-        return None  # a number RFC 8785 may write otherwise
-    if (b"\xee" in data or b"\xef" in data) and any(lead in data for lead in (b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")):
-        return None  # keys may sort otherwise
-    return data
-
-
-def _jcs_by_member(value: dict) -> bytes | None:
-    """``canonical_json(value)`` for an object, member by member: the C encoder for each member it can
-    vouch for, rfc8785 for the others (a score of 7.0 sends one small member there, not the manifest)."""
-    try:
-        keys = sorted(value)
-        if not all(type(key) is str for key in keys) or _jcs_fast(keys) is None:  # the keys' own order test
-            return None
-        parts = []
-        for key in keys:
-            data = _jcs_fast(value[key])
-            parts.append(_JCS_FAST(key).encode("utf-8") + b":" + (data if data is not None else canonical_json(value[key])))
-    except (ValueError, TypeError):  # rfc8785 refuses a member: it refuses the whole, saying so itself
-        return None
-    return b"{" + b",".join(parts) + b"}"
-
-
-def _jcs_sha256(value) -> str:
-    """``sha256_json(value)``, equal for every value parsed from JSON."""
-    data = _jcs_fast(value)
-    if data is None and type(value) is dict:
-        data = _jcs_by_member(value)
-    return sha256_bytes(data) if data is not None else sha256_json(value)
+    return sha256_json({k: v for k, v in manifest.items() if k != "sha256"})
 
 
 def _artifact_problems(record: RecordFiles) -> list[Problem]:
