@@ -72,50 +72,48 @@ def _plural(count: int) -> str:
     return "was" if count == 1 else "were"
 
 
+# What a keyword with value ``expected`` wanted of a value shown as ``shown``, in the Python jsonschema's words.
+_MESSAGES = {
+    "enum": "{shown} is not one of {expected!r}",
+    "const": "{expected!r} was expected",
+    "pattern": "{shown} does not match {expected!r}",
+    "format": "{shown} is not a {expected!r}",
+    "minimum": "{shown} is less than the minimum of {expected!r}",
+    "maximum": "{shown} is greater than the maximum of {expected!r}",
+    "exclusiveMinimum": "{shown} is less than or equal to the minimum of {expected!r}",
+    "exclusiveMaximum": "{shown} is greater than or equal to the maximum of {expected!r}",
+    "multipleOf": "{shown} is not a multiple of {expected!r}",
+    "uniqueItems": "{shown} has non-unique elements",
+    "not": "{shown} should not be valid under {expected!r}",
+}
+# Size bounds: (the bound whose message is about emptiness, that message, the message for any other bound).
+_BOUNDS = {
+    "maxLength": (0, "{shown} is expected to be empty", "{shown} is too long (at most {expected} characters)"),
+    "maxItems": (0, "{shown} is expected to be empty", "{shown} is too long (at most {expected} items)"),
+    "maxProperties": (0, "{shown} is expected to be empty", "{shown} has too many properties (at most {expected})"),
+    "minLength": (1, "{shown} should be non-empty", "{shown} is too short (at least {expected} characters)"),
+    "minItems": (1, "{shown} should be non-empty", "{shown} is too short (at least {expected} items)"),
+    "minProperties": (1, "{shown} should be non-empty", "{shown} does not have enough properties (at least {expected})"),
+}
+
+
 def _message(keyword: str, expected: Any, instance: Any, error: jsonschema_rs.ValidationError) -> str:
     """What ``keyword`` (with its value ``expected``) wanted of ``instance``, in the Python jsonschema's words."""
     kind = error.kind
     shown = _shorten(repr(instance), 200)  # a 1 MB title would print 1 MB: its ends and its length are enough
+    if keyword in _MESSAGES:
+        return _MESSAGES[keyword].format(shown=shown, expected=expected)
+    if keyword in _BOUNDS:
+        empty_at, empty, other = _BOUNDS[keyword]
+        return (empty if expected == empty_at else other).format(shown=shown, expected=expected)
     if keyword == "type":
         types = [expected] if isinstance(expected, str) else expected
         return f"{shown} is not of type {', '.join(repr(t) for t in types)}"
-    if keyword == "enum":
-        return f"{shown} is not one of {expected!r}"
-    if keyword == "const":
-        return f"{expected!r} was expected"
     if keyword == "required":
         return f"{kind.property!r} is a required property"
     if keyword == "additionalProperties":
         extras = sorted(kind.unexpected)
         return f"Additional properties are not allowed ({_shorten(', '.join(map(repr, extras)), 200)} {_plural(len(extras))} unexpected)"
-    if keyword == "pattern":
-        return f"{shown} does not match {expected!r}"
-    if keyword == "format":
-        return f"{shown} is not a {expected!r}"
-    if keyword in ("maxLength", "maxItems"):
-        unit = "characters" if keyword == "maxLength" else "items"
-        return f"{shown} is expected to be empty" if expected == 0 else f"{shown} is too long (at most {expected} {unit})"
-    if keyword in ("minLength", "minItems"):
-        unit = "characters" if keyword == "minLength" else "items"
-        return f"{shown} should be non-empty" if expected == 1 else f"{shown} is too short (at least {expected} {unit})"
-    if keyword == "maxProperties":
-        return f"{shown} is expected to be empty" if expected == 0 else f"{shown} has too many properties (at most {expected})"
-    if keyword == "minProperties":
-        return f"{shown} should be non-empty" if expected == 1 else f"{shown} does not have enough properties (at least {expected})"
-    if keyword == "minimum":
-        return f"{shown} is less than the minimum of {expected!r}"
-    if keyword == "maximum":
-        return f"{shown} is greater than the maximum of {expected!r}"
-    if keyword == "exclusiveMinimum":
-        return f"{shown} is less than or equal to the minimum of {expected!r}"
-    if keyword == "exclusiveMaximum":
-        return f"{shown} is greater than or equal to the maximum of {expected!r}"
-    if keyword == "multipleOf":
-        return f"{shown} is not a multiple of {expected!r}"
-    if keyword == "uniqueItems":
-        return f"{shown} has non-unique elements"
-    if keyword == "not":
-        return f"{shown} should not be valid under {expected!r}"
     return _shorten(error.message)  # a keyword the schemas do not use today: jsonschema-rs's own words
 
 
