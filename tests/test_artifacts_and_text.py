@@ -35,7 +35,7 @@ from generator.records.importer import import_files
 from generator.records.layout import RESERVED_NAMES
 from generator.records.schemas import SCHEMA_FILES, load_schema, schema_problems
 from generator.records.validate import manifest_digest, validate_tree
-from generator.website import escape
+from generator import escape
 from generator.website.build import build_site
 from site_fixtures import BUILD_EPOCH, serve_site, source_date_epoch, write_hostile_record
 

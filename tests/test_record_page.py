@@ -31,7 +31,8 @@ import markdown
 import pytest
 
 from conftest import REPO
-from generator.website import escape, pages
+from generator import escape
+from generator.website import pages
 from site_fixtures import BUILD_EPOCH, build_into, serve_site, source_date_epoch
 from test_site_browser import browser  # noqa: F401 - fixture
 

@@ -21,7 +21,8 @@ from click.testing import CliRunner
 
 from generator.cli import cli
 from generator.errors import ValidationFailed
-from generator.website import escape, pages
+from generator import escape
+from generator.website import pages
 from generator.website.build import BuildFailed, build_site
 from site_fixtures import (BUILD_EPOCH, CORRECTED_ID, HOSTILE_ABSTRACT, HOSTILE_BY, HOSTILE_QUESTION, HOSTILE_REASON,
                            HOSTILE_TITLE, REPO, RETRACTED_ID, built_site, source_date_epoch,  # noqa: F401 - fixture

@@ -4,7 +4,7 @@ Title, Abstract, 1 Introduction, 2 Methodology, 3 Results, 4 Uncertainties, 5 Ex
 (table: Claim | Verified | Confidence, then each claim's evidence), References. Nothing is shortened:
 the title is the whole research question and the abstract the whole abstract. Every text that did not
 come from this module (question, titles, abstracts, claims, queries, model reasons) is untrusted and
-goes through ``generator.website.escape`` (``md_inline``/``md_code``), so it renders as the text it is,
+goes through ``generator.escape`` (``md_inline``/``md_code``), so it renders as the text it is,
 never as Markdown or HTML. The results line keeps the kernel's format (numbers and enum names only),
 so ``3 Results`` reads the same to a person and to the importer's parser.
 """
@@ -19,7 +19,7 @@ from generator.pipeline.claims import CLAIM_RULE, CheckedClaim
 from generator.pipeline.policy import PolicyDecision
 from generator.pipeline.tribunal import TribunalResult
 from generator.records.compose import SourceRef
-from generator.website.escape import md_code, md_inline
+from generator.escape import md_code, md_inline
 
 REPORT_FILE = "report.md"
 REPORT_MEDIA_TYPE = "text/markdown; charset=utf-8"

@@ -7,7 +7,7 @@ from datetime import datetime
 from feedgen.feed import FeedGenerator
 
 from generator.records import rules
-from generator.website.escape import feed_text
+from generator.escape import feed_text
 from generator.records.layout import FEED_FILE, entry_file
 from generator.website.pages import SITE_URL, RecordView, index_row
 

@@ -2,7 +2,7 @@
 
 Plain Markdown (tables, admonitions, a little raw HTML we write ourselves) so the pages survive a move
 to another static-site generator. Every value that comes from a record goes through
-``generator.website.escape``; the labels, explanatory sentences and links are ours.
+``generator.escape``; the labels, explanatory sentences and links are ours.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from generator.records import rules
 from generator.records.layout import (CHECKPOINT_FILE, FEED_FILE, FOLDED_FILE, HISTORY_FILE, INDEX_JSON, LOG_FILE, PROOFS_FILE,
                                       SITE_MANIFEST_FILE, entry_file, folder_name, published_files)
 from generator.records.corrections import FoldedRecord
-from generator.website.escape import (front_matter_title, html, html_blocks, html_link, html_text, json_for_script, md_code,
+from generator.escape import (front_matter_title, html, html_blocks, html_link, html_text, json_for_script, md_code,
                                       md_inline, md_link, strip_bidi)
 
 SITE_URL = "https://sovereign-publish.github.io/registry/"
