@@ -27,12 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lxml.html
-import markdown
 import pytest
 
 from conftest import REPO
 from generator import escape
-from generator.website import pages
+from generator.website import pages, record_page
 from site_fixtures import BUILD_EPOCH, build_into, serve_site, source_date_epoch
 from test_site_browser import browser  # noqa: F401 - fixture
 
@@ -200,12 +199,12 @@ def test_claim_texts_from_a_report_are_text_never_markup(kind):
     expected = [escape.clean(" ".join(t.split())) for t in HOSTILE_CLAIMS]  # a pipeline report holds them balanced already
     assert view.claims is not None and [escape.clean(r.text) for r in view.claims.rows] == expected
 
-    html = markdown.markdown("\n".join(pages._claims_section(view)), extensions=["tables"])
-    doc = lxml.html.fragment_fromstring(html, create_parent="div")
+    doc = lxml.html.fragment_fromstring(record_page.record_html(view), create_parent="div")
     cells = [_text(tr.xpath("./td")[1]) for tr in doc.xpath("//table[@id='sp-claims']/tbody/tr")]
     assert cells == expected
-    assert not doc.xpath("//img | //strong | //a[starts-with(@href, 'javascript')]")
-    assert [b.text_content() for b in doc.xpath("//td/bdi")] == ["\u202eevil claim\u202c"], "isolated, its override closed"
+    table = doc.xpath("//table[@id='sp-claims']")[0]
+    assert not table.xpath(".//img | .//strong | .//a[starts-with(@href, 'javascript')]")
+    assert [b.text_content() for b in table.xpath(".//td/bdi")] == ["\u202eevil claim\u202c"], "isolated, its override closed"
 
 
 def test_a_report_that_disagrees_with_the_provenance_counts_is_not_shown_as_its_claims():
@@ -427,3 +426,32 @@ def test_screenshot_of_a_record_page_shows_its_claims_table_and_labels(page_1280
     if kind == "retracted":
         assert page.locator("article .admonition.danger").get_by_text("Status: Retracted.").is_visible()
     page_1280.assert_clean()
+
+
+# --- golden pages ------------------------------------------------------------------------------------
+
+GOLDEN_PAGES = REPO / "tests" / "golden" / "pages"
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_each_kind_of_record_page_matches_its_golden_html(reader_site, update_golden, kind):
+    """The HTML body MkDocs receives for one record of each kind (``--update-golden`` rewrites them; review the diff)."""
+    from generator.website.build import load_views
+
+    record_id = KINDS[kind][0] or reader_site.run.record_id
+    [view] = [v for v in load_views(reader_site.records)[0] if v.record_id == record_id]
+    produced = record_page.record_document(view)
+    golden = GOLDEN_PAGES / f"{kind}.md"
+    if update_golden:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(produced, encoding="utf-8")
+    assert produced == golden.read_text(encoding="utf-8")
+
+
+def test_a_record_pages_table_of_contents_nests_its_headings():
+    body = ('<h1 id="record">T &amp; U</h1><h2 id="abstract">Abstract</h2><h2 id="correction-log">Correction log</h2>'
+            '<h3 id="correction-0002">0002 Retraction</h3><h3 id="correction-0001">0001 Correction</h3>')
+    [root] = record_page.toc_tokens(body)
+    assert (root["level"], root["id"], root["name"]) == (1, "record", "T &amp; U")
+    assert [c["id"] for c in root["children"]] == ["abstract", "correction-log"]
+    assert [c["id"] for c in root["children"][1]["children"]] == ["correction-0002", "correction-0001"]

@@ -37,7 +37,7 @@ from generator.records.log import LogEntry, log_bytes, read_log
 from generator.records.schemas import SCHEMA_DIR, SCHEMA_FILES
 from generator.transparency import checkpoint as cp
 from generator.transparency.note import Signer, Verifier
-from generator.website import mirror, pages
+from generator.website import mirror, pages, record_page
 from generator.website.pages import RecordView, record_view
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,7 +132,7 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
     newest = _newest(views)
 
     for view in views:
-        (records_out / f"{view.folder_name}.md").write_text(pages.record_page(view), encoding="utf-8")
+        (records_out / f"{view.folder_name}.md").write_text(record_page.record_document(view), encoding="utf-8")
         source, target = folders[view.record_id], mirror_dest / pages.RECORDS_DIR / view.folder_name
         target.mkdir(parents=True)
         # Published files are mirrored byte for byte, so their digests still verify on the site.
@@ -326,7 +326,7 @@ def serve(records_dir: Path, *, work_dir: Path | None = None, docs_dir: Path = D
     the records or the hand-written docs (a pre-build hook re-runs the generation)."""
     from mkdocs.commands.serve import serve as mkdocs_serve
 
-    from generator.website import serve_hooks
+    from generator.website import mkdocs_hooks
 
     check_port_free(dev_addr)
     generated = Path(work_dir or "build").resolve() / "docs"
@@ -341,10 +341,9 @@ def serve(records_dir: Path, *, work_dir: Path | None = None, docs_dir: Path = D
         return search_entries(views), mirror_dir
 
     regenerate()
-    serve_hooks.REGENERATE = regenerate
+    mkdocs_hooks.REGENERATE = regenerate
     try:
-        mkdocs_serve(config_file=str(config_file), docs_dir=str(generated), dev_addr=dev_addr,
-                     hooks=[str(Path(serve_hooks.__file__))], strict=False,
+        mkdocs_serve(config_file=str(config_file), docs_dir=str(generated), dev_addr=dev_addr, strict=False,
                      watch=[str(Path(records_dir).resolve()), str(Path(docs_dir).resolve())])
     except OSError as exc:  # the port was taken between the check and MkDocs' own bind
         raise SovereignError(f"cannot serve on {dev_addr}: {exc.strerror or exc}") from None
