@@ -381,6 +381,29 @@ def test_building_twice_gives_a_byte_identical_site(built_site, tmp_path, monkey
     assert sorted(name for name in first if first[name] != third[name]) == changed
 
 
+def test_the_process_pool_changes_no_byte_of_the_site(built_site, tmp_path, monkeypatch):
+    import generator.parallel
+
+    monkeypatch.setattr(generator.parallel, "MIN_ITEMS", 1)  # pool even these few records
+    with source_date_epoch(BUILD_EPOCH):
+        monkeypatch.setenv("SOVEREIGN_WORKERS", "2")
+        build_site(built_site.records, tmp_path / "pooled", work_dir=tmp_path / "build")
+        monkeypatch.setenv("SOVEREIGN_WORKERS", "1")
+        build_site(built_site.records, tmp_path / "serial", work_dir=tmp_path / "build")
+    pooled, serial = _files(tmp_path / "pooled"), _files(tmp_path / "serial")
+    assert sorted(pooled) == sorted(serial) == sorted(_files(built_site.site))
+    assert [name for name in pooled if pooled[name] != serial[name]] == []
+
+
+def test_a_worker_count_that_is_not_a_positive_integer_is_refused(monkeypatch):
+    from generator.errors import InputError
+    from generator.parallel import worker_count
+
+    monkeypatch.setenv("SOVEREIGN_WORKERS", "0")
+    with pytest.raises(InputError, match="SOVEREIGN_WORKERS='0': expected a positive integer"):
+        worker_count()
+
+
 # --- checkpoint and verify --------------------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ import stat
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 from pathlib import Path
+from typing import Any
 
 from generator import fsio
 from generator.digests import sha256_bytes
@@ -92,6 +93,9 @@ class RecordFiles:
     # The sha256 and size of files read already, by name in the folder (provenance.json, which the manifest
     # also lists as an artifact): the artifact check uses them instead of reading the same bytes again.
     read_files: dict[str, tuple[str, int]] = field(default_factory=dict, repr=False, compare=False)
+    # What a caller derived from a valid record in the same pass (the site's page text): a pooled pass
+    # then reads, checks and renders each record once, in one worker (``validate_tree(then=...)``).
+    derived: Any = field(default=None, repr=False, compare=False)
 
     @property
     def record_id(self) -> str | None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from generator.digests import sha256_json
 from generator.errors import Problem
+from generator.parallel import parallel_map
 from generator.records import gate, log, rules
 from generator.records.layout import (CORRECTIONS_DIR, LOG_FILE, MANIFEST_FILE, PROVENANCE_FILE, RecordFiles, artifact_problems,
                                       folder_name, read_record, record_folders)
@@ -92,15 +96,24 @@ def validate_record(folder: Path) -> tuple[RecordFiles, list[Problem]]:
     return record, problems
 
 
-def validate_tree(path: Path) -> tuple[list[RecordFiles], list[Problem]]:
+def _checked(folder: Path, then: Callable[[RecordFiles], Any] | None) -> tuple[RecordFiles, list[Problem]]:
+    record, problems = validate_record(folder)
+    if then is not None and not problems:
+        record.derived = then(record)
+    return record, problems
+
+
+def validate_tree(path: Path, *, then: Callable[[RecordFiles], Any] | None = None) -> tuple[list[RecordFiles], list[Problem]]:
     """Validate every record under ``path`` and the publication log; one bad record never hides the others.
 
-    ``path`` may also be a single record folder, which is checked on its own (without the log).
+    ``path`` may also be a single record folder, which is checked on its own (without the log). Records
+    are checked on every core (``generator.parallel``). ``then`` (a module-level function) runs on each
+    record that passed its own checks, in the same worker, and its result is kept as ``record.derived``;
+    whether the tree as a whole is valid (the log, duplicate ids) is known only when this returns.
     """
     records, problems = [], []
     folders = record_folders(path)
-    for folder in folders:
-        record, found = validate_record(folder)
+    for record, found in parallel_map(partial(_checked, then=then), folders):
         records.append(record)
         problems += found
     counts = Counter(r.record_id for r in records if isinstance(r.record_id, str))

@@ -21,6 +21,7 @@ renders the whole nav into every page, which is quadratic in the number of recor
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -32,6 +33,7 @@ from pathlib import Path
 from generator.digests import sha256_bytes
 from generator.errors import SovereignError, ValidationFailed
 from generator.fsio import dump_json
+from generator.parallel import parallel_map
 from generator.records import layout
 from generator.records.log import LogEntry, log_bytes, read_log
 from generator.records.schemas import SCHEMA_DIR, SCHEMA_FILES
@@ -64,25 +66,25 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def _view_of(record) -> RecordView:
+    """A valid record's view (in the worker that validated it): folded values and the claims of its report."""
+    return record_view(record.manifest, record.provenance, record.correction_entries,
+                       report=pages.read_report(record.folder, record.provenance))
+
+
 def load_views(records_dir: Path) -> tuple[list[RecordView], dict[str, Path], list[LogEntry]]:
     """Validate every record and the log; refuse to go on if any is invalid. Returns the views, their
-    folders and the publication log."""
+    folders and the publication log. Records are read, checked and folded on every core."""
     from generator.records.validate import validate_tree
 
-    records, problems = validate_tree(Path(records_dir))
+    records, problems = validate_tree(Path(records_dir), then=_view_of)
     if problems:
         raise ValidationFailed(problems)
     entries, problems = read_log(records_dir) if records else ([], [])
     if problems:
         raise ValidationFailed(problems)
-    views, folders = [], {}
-    for record in records:
-        # The report holds the individual claims the page lists (checked against the provenance's digest).
-        view = record_view(record.manifest, record.provenance, [entry for _, entry in record.corrections],
-                           report=pages.read_report(record.folder, record.provenance))
-        views.append(view)
-        folders[view.record_id] = record.folder
-    return views, folders, entries
+    views = [record.derived for record in records]
+    return views, {view.record_id: record.folder for view, record in zip(views, records)}, entries
 
 
 def load_evaluation(path: Path | None) -> dict | None:
@@ -131,16 +133,12 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
     proofs = cp.record_proofs(cp.log_tree(entries), entries)
     newest = _newest(views)
 
-    for view in views:
-        (records_out / f"{view.folder_name}.md").write_text(record_page.record_document(view), encoding="utf-8")
-        source, target = folders[view.record_id], mirror_dest / pages.RECORDS_DIR / view.folder_name
-        target.mkdir(parents=True)
-        # Published files are mirrored byte for byte, so their digests still verify on the site.
-        for name in layout.published_files(view.manifest, view.corrections):
-            (target / name).parent.mkdir(exist_ok=True)
-            shutil.copyfile(source / name, target / name)
-        (target / layout.FOLDED_FILE).write_text(dump_json(mirror.folded_view(view)), encoding="utf-8")
-        (target / layout.PROOFS_FILE).write_text(dump_json(proofs[view.record_id]), encoding="utf-8")
+    global _JOB
+    _JOB = _RecordJob(views, folders, proofs, records_out, mirror_dest / pages.RECORDS_DIR)
+    try:
+        parallel_map(_write_record, range(len(views)))
+    finally:
+        _JOB = None
     (mirror_dest / layout.LOG_FILE).write_bytes(log_bytes(entries))
 
     by_date = sorted(views, key=lambda v: (v.manifest["dates"]["recorded"], v.record_id), reverse=True)
@@ -159,6 +157,49 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
 
     fallback = newest or _epoch_iso()
     (dest / layout.FEED_FILE).write_bytes(mirror.corrections_feed(views, fallback))
+
+
+@dataclass
+class _RecordJob:
+    views: list[RecordView]
+    folders: dict[str, Path]
+    proofs: dict[str, dict]
+    pages_dir: Path
+    mirror_dir: Path
+
+
+# Set while the per-record files are written: forked workers inherit it, so only an index crosses to them.
+_JOB: _RecordJob | None = None
+
+
+def _write_record(number: int) -> None:
+    """One record's page and its own files: the published ones linked byte for byte (so their digests
+    still verify on the site), then ``folded.json`` and ``proofs.json``."""
+    job = _JOB
+    view = job.views[number]
+    (job.pages_dir / f"{view.folder_name}.md").write_text(record_page.record_document(view), encoding="utf-8")
+    source, target = job.folders[view.record_id], job.mirror_dir / view.folder_name
+    target.mkdir(parents=True)
+    for name in layout.published_files(view.manifest, view.corrections):
+        (target / name).parent.mkdir(exist_ok=True)
+        link_or_copy(source / name, target / name)
+    (target / layout.FOLDED_FILE).write_text(dump_json(mirror.folded_view(view)), encoding="utf-8")
+    (target / layout.PROOFS_FILE).write_text(dump_json(job.proofs[view.record_id]), encoding="utf-8")
+
+
+def link_or_copy(source: Path | str, target: Path | str) -> None:
+    """A hard link to ``source`` at ``target`` (a new name, never an existing file), or a copy where
+    the two are on different file systems or the file system has no hard links.
+
+    Nothing writes into a published file in place (records are appended by writing a temp file and
+    renaming it, and the site is replaced as a whole), so a link is as good as a copy, and costs no data.
+    """
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+        shutil.copyfile(source, target, follow_symlinks=False)
 
 
 def _epoch_iso() -> str:
@@ -216,15 +257,15 @@ def run_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path) -> None:
         logger.removeHandler(collect)
 
 
-def _copy_new_file(source: str, target: str) -> None:
+def _link_new_file(source: str, target: str) -> None:
     if os.path.lexists(target):
         raise BuildFailed(f"{target}: a record's file would replace a file of the built site (e.g. an artifact named like a page)")
-    shutil.copyfile(source, target)
+    link_or_copy(source, target)
 
 
 def copy_mirror(mirror_dir: Path, site_dir: Path) -> None:
-    """Copy the records' own files into a built site, never over a file MkDocs wrote."""
-    shutil.copytree(mirror_dir, site_dir, dirs_exist_ok=True, copy_function=_copy_new_file)
+    """Link the records' own files into a built site (``link_or_copy``), never over a file MkDocs wrote."""
+    shutil.copytree(mirror_dir, site_dir, dirs_exist_ok=True, copy_function=_link_new_file)
 
 
 def search_entries(views: list[RecordView]) -> list[dict]:
