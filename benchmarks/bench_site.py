@@ -4,14 +4,18 @@ For each N (default 1,000 and 10,000):
 
 1. writes N records with the real compose path (``compose_record(Synthesis(...))`` over the shipped
    arXiv corpus), about 5% of them with corrections appended by ``append_correction``; not timed;
-2. in a child process, runs ``build_site`` and reports its own timings of validation, page
-   generation and the MkDocs run, plus the child's peak RSS (``os.wait4`` rusage);
-3. in another child, builds a bare MkDocs Material site of N one-table pages (not in nav, same
+2. in a child process, runs ``build_site`` with an empty page cache (a cold build) and reports its
+   own timings of validation, page generation and the MkDocs run, plus the child's peak RSS
+   (``os.wait4`` rusage);
+3. appends one correction and builds again in another child with the page cache of step 2 (a warm
+   rebuild);
+4. in another child, builds a bare MkDocs Material site of N one-table pages (not in nav, same
    theme and search plugin) and reports the MkDocs time and peak RSS;
-4. prints one table: phases, totals, the ratio to the bare build, growth from the smallest N, and
-   the site's size on disk (GitHub Pages caps a site at 1 GB).
+5. prints one table: phases, totals, the ratio to the bare build, growth from the smallest N, the
+   warm rebuild, and the site's size on disk (GitHub Pages caps a site at 1 GB).
 
-Goals: 10,000 records within 1.5x the bare build, growth 1k -> 10k at most 11x, peak RSS under 1 GB.
+Goals: 10,000 records within 2.0x the bare build (1.5x beyond that), growth 1k -> 10k at most 11x,
+peak RSS under 1 GB, a warm rebuild in less than half the cold build.
 
     python benchmarks/bench_site.py                 # both sizes (the 10k run takes a few minutes)
     python benchmarks/bench_site.py --sizes 1000
@@ -111,8 +115,8 @@ BUILD_CHILD = """
 import json, sys
 from pathlib import Path
 from generator.website.build import build_site
-r = build_site(Path(sys.argv[1]), Path(sys.argv[2]), work_dir=Path(sys.argv[3]))
-print(json.dumps(r.timings))
+r = build_site(Path(sys.argv[1]), Path(sys.argv[2]), work_dir=Path(sys.argv[3]), cache_dir=Path(sys.argv[4]))
+print(json.dumps({**r.timings, "pages_reused": r.pages_reused}))
 """
 
 BARE_CHILD = """
@@ -161,20 +165,40 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def bench(n: int, work: Path) -> dict:
+def correct_one(records: Path) -> None:
+    """Append one correction to the first record, as a maintainer would between two builds."""
+    from generator.records.corrections import append_correction
+
+    first = json.loads((sorted(p for p in records.iterdir() if p.is_dir())[0] / "manifest.json").read_text())["record_id"]
+    append_correction(records, first, "expression_of_concern", "Benchmark: one correction between two builds.", "Benchmark", [])
+
+
+def bench(n: int, work: Path, reuse: bool = False) -> dict:
     os.environ["SOURCE_DATE_EPOCH"] = EPOCH
     base = work / f"n{n}"
-    shutil.rmtree(base, ignore_errors=True)
     records = base / "records"
-    start = time.perf_counter()
-    corrections = write_records(records, n)
-    setup = time.perf_counter() - start
-    print(f"  N={n}: wrote {n} records and {corrections} corrections in {setup:.1f} s", flush=True)
-    timings, rss = run_child(BUILD_CHILD, str(records), str(base / "site"), str(base / "build"))
-    print(f"  N={n}: build {timings}", flush=True)
+    for scratch in ("site", "build", "cache", "bare"):
+        shutil.rmtree(base / scratch, ignore_errors=True)
+    if reuse and records.is_dir():
+        corrections = sum(1 for _ in records.glob("*/corrections/*.json"))
+        print(f"  N={n}: reusing {records} ({corrections} corrections)", flush=True)
+    else:
+        shutil.rmtree(base, ignore_errors=True)
+        start = time.perf_counter()
+        corrections = write_records(records, n)
+        print(f"  N={n}: wrote {n} records and {corrections} corrections in {time.perf_counter() - start:.1f} s", flush=True)
+    build_args = (str(records), str(base / "site"), str(base / "build"), str(base / "cache"))
+    timings, rss = run_child(BUILD_CHILD, *build_args)
+    timings.pop("pages_reused")
+    print(f"  N={n}: cold build {timings}", flush=True)
+    correct_one(records)
+    warm, warm_rss = run_child(BUILD_CHILD, *build_args)
+    reused = warm.pop("pages_reused")
+    print(f"  N={n}: warm rebuild after one correction {warm} ({reused} pages from the cache)", flush=True)
     bare, bare_rss = run_child(BARE_CHILD, str(base / "bare"), str(n))
     print(f"  N={n}: bare {bare}", flush=True)
-    result = {"n": n, "corrections": corrections, **timings, "total": sum(timings.values()), "rss": rss,
+    result = {"n": n, "corrections": corrections, **timings, "total": sum(timings.values()), "rss": max(rss, warm_rss),
+              "warm": sum(warm.values()), "warm_reused": reused,
               "bare": bare["mkdocs"], "bare_rss": bare_rss, "site_bytes": _size(base / "site"),
               "files": sum(1 for p in (base / "site").rglob("*") if p.is_file())}
     return result
@@ -183,13 +207,14 @@ def bench(n: int, work: Path) -> dict:
 def print_table(results: list[dict]) -> None:
     first = results[0]
     header = ("N", "validate s", "generate s", "mkdocs s", "total s", "peak RSS MB", "bare mkdocs s", "bare RSS MB",
-              "total/bare", "mkdocs/bare", "growth", "site MB", "files")
+              "total/bare", "mkdocs/bare", "growth", "warm s", "warm/cold", "site MB", "files")
     rows = []
     for r in results:
         rows.append((f"{r['n']:,}", f"{r['validate']:.1f}", f"{r['generate']:.1f}", f"{r['mkdocs']:.1f}", f"{r['total']:.1f}",
                      f"{r['rss'] / 2**20:.0f}", f"{r['bare']:.1f}", f"{r['bare_rss'] / 2**20:.0f}",
                      f"{r['total'] / r['bare']:.2f}x", f"{r['mkdocs'] / r['bare']:.2f}x",
                      f"{r['total'] / first['total']:.1f}x" if r is not first else "1.0x",
+                     f"{r['warm']:.1f}", f"{r['warm'] / r['total']:.2f}",
                      f"{r['site_bytes'] / 2**20:.0f}", f"{r['files']:,}"))
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
     print(" | ".join(h.rjust(w) for h, w in zip(header, widths)))
@@ -198,8 +223,11 @@ def print_table(results: list[dict]) -> None:
         print(" | ".join(c.rjust(w) for c, w in zip(row, widths)))
     last = results[-1]
     print()
-    print(f"goal: {last['n']:,} records within 1.5x the bare build: {last['total'] / last['bare']:.2f}x "
-          f"({'met' if last['total'] <= 1.5 * last['bare'] else 'MISSED'})")
+    ratio = last["total"] / last["bare"]
+    print(f"goal: {last['n']:,} records within 2.0x the bare build (beyond: 1.5x): {ratio:.2f}x "
+          f"({'met' if ratio <= 1.5 else 'met 2.0x, not 1.5x' if ratio <= 2.0 else 'MISSED'})")
+    print(f"goal: a warm rebuild after one correction in less than half the cold build: {last['warm']:.1f} s of "
+          f"{last['total']:.1f} s ({'met' if last['warm'] < last['total'] / 2 else 'MISSED'})")
     if len(results) > 1:
         growth = last["total"] / first["total"]
         print(f"goal: growth {first['n']:,} -> {last['n']:,} at most {last['n'] / first['n'] * 1.1:.0f}x: {growth:.1f}x "
@@ -214,12 +242,13 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=REPO / "benchmarks" / "out", help="Scratch folder (default: benchmarks/out, git-ignored).")
     parser.add_argument("--keep", action="store_true", help="Keep the generated records and sites.")
     parser.add_argument("--json", type=Path, help="Also write the results as JSON to this file.")
+    parser.add_argument("--reuse", action="store_true", help="Reuse records a kept earlier run wrote (each run adds one correction).")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     args.work.mkdir(parents=True, exist_ok=True)
     results = []
     for n in sizes:
-        results.append(bench(n, args.work))
+        results.append(bench(n, args.work, reuse=args.reuse))
         if not args.keep:
             shutil.rmtree(args.work / f"n{n}", ignore_errors=True)
     print()

@@ -153,7 +153,11 @@ def eval_verifier_command(data_dir: Path, split: str, verifiers: tuple[str, ...]
               help="The live site: refuse a tree smaller than or inconsistent with any checkpoint it served, and keep its history.")
 @click.option("--key", "key_files", multiple=True, type=click.Path(path_type=Path), metavar="PUBKEY",
               help="Log public key the --previous checkpoints must be signed with (default: the signing key's own).")
-def build_command(records_dir: Path, out_dir: Path, work_dir: Path, previous: str | None, key_files: tuple[Path, ...]) -> None:
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), default=Path(".cache/sovereign-publish"), show_default=True,
+              help="Reuse record pages an earlier build rendered (same page, same toolchain); the site is the same byte for byte.")
+@click.option("--no-cache", is_flag=True, help="Render every page (the deploy workflow builds this way).")
+def build_command(records_dir: Path, out_dir: Path, work_dir: Path, previous: str | None, key_files: tuple[Path, ...],
+                  cache_dir: Path, no_cache: bool) -> None:
     """Validate the records and build the static site (MkDocs Material) with its JSON mirror, feed and signed checkpoint.
 
     The checkpoint is signed with the key in the SOVEREIGN_LOG_KEY environment variable (made by
@@ -170,8 +174,11 @@ def build_command(records_dir: Path, out_dir: Path, work_dir: Path, previous: st
 
     signer = signer_from_env()
     verifiers = [_load_key(path) for path in key_files] or None
-    result = build_site(records_dir, out_dir, work_dir=work_dir, previous=previous, signer=signer, verifiers=verifiers)
+    result = build_site(records_dir, out_dir, work_dir=work_dir, previous=previous, signer=signer, verifiers=verifiers,
+                        cache_dir=None if no_cache else cache_dir)
     timings = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.timings.items())
+    if not no_cache:
+        timings += f"; {result.pages_reused} of {result.records} record page(s) from the cache"
     signed = f"signed by {result.signed_by}" if result.signed_by else f"UNSIGNED (set {SIGNING_KEY_ENV} to sign it)"
     click.echo(f"built {result.out_dir}: {result.records} record(s), {result.corrections} correction(s); "
                f"checkpoint size {result.tree_size} root {result.root}, {signed}; {result.history} checkpoint(s) in the history ({timings})")

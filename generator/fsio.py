@@ -33,6 +33,7 @@ Size limits, by what is read (a larger file is refused, not buffered):
 from __future__ import annotations
 
 import errno
+import shutil
 import json
 import os
 import re
@@ -286,3 +287,18 @@ def read_json_object(path: Path, problems: list[Problem], *, altered: str | None
     if altered is not None and data != dump_json(value).encode("utf-8"):
         problems.append(Problem(str(path), "", f"file is not in the canonical layout (sorted keys, 2-space indent, final newline): {altered}"))
     return value
+
+
+def link_or_copy(source: Path | str, target: Path | str) -> None:
+    """A hard link to ``source`` at ``target`` (a new name, never an existing file), or a copy where
+    the two are on different file systems or the file system has no hard links.
+
+    Nothing writes into a published file in place (records are appended by writing a temp file and
+    renaming it, and the site is replaced as a whole), so a link is as good as a copy, and costs no data.
+    """
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise
+        shutil.copyfile(source, target, follow_symlinks=False)

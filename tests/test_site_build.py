@@ -395,6 +395,41 @@ def test_the_process_pool_changes_no_byte_of_the_site(built_site, tmp_path, monk
     assert [name for name in pooled if pooled[name] != serial[name]] == []
 
 
+def test_a_warm_rebuild_after_a_correction_renders_only_that_record_and_gives_the_cold_bytes(built_site, tmp_path):
+    from generator.records.corrections import append_correction
+
+    records, cache = tmp_path / "records", tmp_path / "cache"
+    shutil.copytree(built_site.records, records)
+    with source_date_epoch(BUILD_EPOCH):
+        cold = build_site(records, tmp_path / "cold", work_dir=tmp_path / "build", cache_dir=cache)
+        assert cold.pages_reused == 0
+        append_correction(records, CORRECTED_ID, "expression_of_concern", "Figures are being checked.", "Assignee Research", [])
+        warm = build_site(records, tmp_path / "warm", work_dir=tmp_path / "build", cache_dir=cache)
+        uncached = build_site(records, tmp_path / "uncached", work_dir=tmp_path / "build")
+    assert warm.pages_reused == warm.records - 1, "every record page but the corrected one came from the cache"
+    warm_files, uncached_files = _files(tmp_path / "warm"), _files(tmp_path / "uncached")
+    assert sorted(warm_files) == sorted(uncached_files)
+    assert [name for name in warm_files if warm_files[name] != uncached_files[name]] == []
+    page = tmp_path / "warm" / "records" / CORRECTED_ID.replace(":", "-") / "index.html"
+    assert "Figures are being checked." in page.read_text(encoding="utf-8")
+    # One entry per page of the last build: the corrected page's old rendering is gone.
+    [toolchain] = list(cache.iterdir())
+    assert len(list((toolchain / "pages").iterdir())) == warm.records
+
+
+def test_the_page_cache_never_serves_a_page_rendered_by_another_toolchain(tmp_path):
+    from generator.website.page_cache import PageCache
+
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: A\n")
+    first = PageCache.open(tmp_path / "cache", config, tmp_path / "docs")
+    (first.folder / "k.html").write_text("rendered by A")
+    config.write_text("site_name: B\n")
+    second = PageCache.open(tmp_path / "cache", config, tmp_path / "docs")
+    assert second.folder != first.folder and not first.folder.exists()
+    assert second.place_hits({"records/SRCH-00000000.md": "k"}, tmp_path / "site") == frozenset()
+
+
 def test_a_worker_count_that_is_not_a_positive_integer_is_refused(monkeypatch):
     from generator.errors import InputError
     from generator.parallel import worker_count

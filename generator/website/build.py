@@ -21,7 +21,6 @@ renders the whole nav into every page, which is quadratic in the number of recor
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import logging
 import os
@@ -32,7 +31,7 @@ from pathlib import Path
 
 from generator.digests import sha256_bytes
 from generator.errors import SovereignError, ValidationFailed
-from generator.fsio import dump_json
+from generator.fsio import dump_json, link_or_copy
 from generator.parallel import parallel_map
 from generator.records import layout
 from generator.records.log import LogEntry, log_bytes, read_log
@@ -40,6 +39,7 @@ from generator.records.schemas import SCHEMA_DIR, SCHEMA_FILES
 from generator.transparency import checkpoint as cp
 from generator.transparency.note import Signer, Verifier
 from generator.website import mirror, pages, record_page
+from generator.website.page_cache import PageCache, page_key
 from generator.website.pages import RecordView, record_view
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,6 +64,7 @@ class BuildResult:
     signed_by: str | None = None
     history: int = 1
     timings: dict[str, float] = field(default_factory=dict)
+    pages_reused: int = 0  # record pages taken from the page cache instead of rendered
 
 
 def _view_of(record) -> RecordView:
@@ -112,9 +113,9 @@ def _newest(views: list[RecordView]) -> str | None:
 
 
 def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: list[LogEntry], dest: Path, mirror_dest: Path, *,
-                  docs_dir: Path = DEFAULT_DOCS, evaluation: dict | None = None) -> None:
+                  docs_dir: Path = DEFAULT_DOCS, evaluation: dict | None = None) -> dict[str, str]:
     """Write everything MkDocs needs into ``dest``, and the records' own files and the log into
-    ``mirror_dest`` (both replaced)."""
+    ``mirror_dest`` (both replaced). Returns each record page's cache key by its path in ``dest``."""
     dest, mirror_dest = Path(dest), Path(mirror_dest)
     for folder in (dest, mirror_dest):
         if folder.exists():
@@ -136,7 +137,7 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
     global _JOB
     _JOB = _RecordJob(views, folders, proofs, records_out, mirror_dest / pages.RECORDS_DIR)
     try:
-        parallel_map(_write_record, range(len(views)))
+        keys = parallel_map(_write_record, range(len(views)))
     finally:
         _JOB = None
     (mirror_dest / layout.LOG_FILE).write_bytes(log_bytes(entries))
@@ -157,6 +158,7 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
 
     fallback = newest or _epoch_iso()
     (dest / layout.FEED_FILE).write_bytes(mirror.corrections_feed(views, fallback))
+    return {f"{pages.RECORDS_DIR}/{view.folder_name}.md": key for view, key in zip(views, keys)}
 
 
 @dataclass
@@ -172,12 +174,13 @@ class _RecordJob:
 _JOB: _RecordJob | None = None
 
 
-def _write_record(number: int) -> None:
+def _write_record(number: int) -> str:
     """One record's page and its own files: the published ones linked byte for byte (so their digests
-    still verify on the site), then ``folded.json`` and ``proofs.json``."""
+    still verify on the site), then ``folded.json`` and ``proofs.json``. Returns the page's cache key."""
     job = _JOB
     view = job.views[number]
-    (job.pages_dir / f"{view.folder_name}.md").write_text(record_page.record_document(view), encoding="utf-8")
+    document = record_page.record_document(view).encode("utf-8")
+    (job.pages_dir / f"{view.folder_name}.md").write_bytes(document)
     source, target = job.folders[view.record_id], job.mirror_dir / view.folder_name
     target.mkdir(parents=True)
     for name in layout.published_files(view.manifest, view.corrections):
@@ -185,21 +188,7 @@ def _write_record(number: int) -> None:
         link_or_copy(source / name, target / name)
     (target / layout.FOLDED_FILE).write_text(dump_json(mirror.folded_view(view)), encoding="utf-8")
     (target / layout.PROOFS_FILE).write_text(dump_json(job.proofs[view.record_id]), encoding="utf-8")
-
-
-def link_or_copy(source: Path | str, target: Path | str) -> None:
-    """A hard link to ``source`` at ``target`` (a new name, never an existing file), or a copy where
-    the two are on different file systems or the file system has no hard links.
-
-    Nothing writes into a published file in place (records are appended by writing a temp file and
-    renaming it, and the site is replaced as a whole), so a link is as good as a copy, and costs no data.
-    """
-    try:
-        os.link(source, target, follow_symlinks=False)
-    except OSError as exc:
-        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP):
-            raise
-        shutil.copyfile(source, target, follow_symlinks=False)
+    return page_key(f"{pages.RECORDS_DIR}/{view.folder_name}.md", document)
 
 
 def _epoch_iso() -> str:
@@ -237,8 +226,22 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def run_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path) -> None:
-    """MkDocs build (strict, as mkdocs.yml says) of ``docs_dir`` into ``site_dir``."""
+class _NotTheDirtyWarning(logging.Filter):
+    """MkDocs warns on every dirty build that navigation may be stale; ours reuses only record pages,
+    which are not in the nav, and rebuilds every other page, so the warning does not apply (and strict
+    mode would count it as a failure)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "'dirty' build" not in record.getMessage()
+
+
+def run_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path, *, reuse: frozenset[str] = frozenset()) -> None:
+    """MkDocs build (strict, as mkdocs.yml says) of ``docs_dir`` into ``site_dir``.
+
+    ``reuse``: record pages (paths in ``docs_dir``) already rendered into ``site_dir`` by the page cache;
+    MkDocs' dirty mode skips them and builds everything else (``mkdocs_hooks.on_files``)."""
+    from generator.website import mkdocs_hooks
+
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
@@ -246,15 +249,20 @@ def run_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path) -> None:
     collect = _Collect()
     logger = logging.getLogger("mkdocs")
     logger.addHandler(collect)
+    quiet = _NotTheDirtyWarning()
+    logging.getLogger("mkdocs.commands.build").addFilter(quiet)
+    mkdocs_hooks.UNCHANGED_PAGES = reuse
     try:
         config = load_config(config_file=str(config_file), docs_dir=str(Path(docs_dir).resolve()),
                              site_dir=str(Path(site_dir).resolve()))
-        build(config)
+        build(config, dirty=bool(reuse))
     except MkDocsException as exc:
         details = "\n".join(f"  {m}" for m in collect.messages)
         raise BuildFailed(f"MkDocs refused the site: {exc}" + (f"\n{details}" if details else "")) from None
     finally:
         logger.removeHandler(collect)
+        logging.getLogger("mkdocs.commands.build").removeFilter(quiet)
+        mkdocs_hooks.UNCHANGED_PAGES = frozenset()
 
 
 def _link_new_file(source: str, target: str) -> None:
@@ -311,7 +319,7 @@ def seal_site(site_dir: Path, tree, signer: Signer | None, history: list[cp.Hist
 def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None, docs_dir: Path = DEFAULT_DOCS,
                config_file: Path = DEFAULT_CONFIG, verifier_eval: Path | None = DEFAULT_EVAL,
                previous: str | None = None, signer: Signer | None = None,
-               verifiers: list[Verifier] | None = None) -> BuildResult:
+               verifiers: list[Verifier] | None = None, cache_dir: Path | None = None) -> BuildResult:
     """Validate, generate and build the site into ``out_dir`` (replaced as a whole only on success).
 
     ``previous`` is the live site (URL or folder): its checkpoints are checked against the new tree
@@ -336,7 +344,7 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
     evaluation = load_evaluation(verifier_eval)
     generated, mirror_dir = work_dir / "docs", work_dir / "mirror"
     with reproducible_time(_newest(views)):
-        generate_docs(views, folders, log_entries, generated, mirror_dir, docs_dir=docs_dir, evaluation=evaluation)
+        page_keys = generate_docs(views, folders, log_entries, generated, mirror_dir, docs_dir=docs_dir, evaluation=evaluation)
         entries = search_entries(views)
         record_count, correction_count = len(views), sum(len(v.corrections) for v in views)
         # MkDocs holds every page in memory; release the parsed records first so the two peaks do not add up.
@@ -348,7 +356,11 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
         staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         try:
-            run_mkdocs(config_file, generated, staging)
+            cache = PageCache.open(cache_dir, config_file, docs_dir) if cache_dir is not None else None
+            reuse = cache.place_hits(page_keys, staging) if cache else frozenset()
+            run_mkdocs(config_file, generated, staging, reuse=reuse)
+            if cache:
+                cache.store_misses(staging)
             copy_mirror(mirror_dir, staging)
             add_search_entries(staging, entries)
             history = seal_site(staging, tree, signer, history)
@@ -357,7 +369,7 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
             shutil.rmtree(staging, ignore_errors=True)
         timings["mkdocs"] = time.perf_counter() - start
     return BuildResult(out_dir, record_count, correction_count, tree.size, tree.root.hex(),
-                       signer.name if signer else None, len(history), timings)
+                       signer.name if signer else None, len(history), timings, pages_reused=len(reuse))
 
 
 def serve(records_dir: Path, *, work_dir: Path | None = None, docs_dir: Path = DEFAULT_DOCS,
