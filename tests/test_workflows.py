@@ -304,7 +304,7 @@ def test_pages_checks_records_only_grew_since_the_last_push():
 def test_pages_build_continues_the_live_log_signed_and_verifies_it_twice():
     workflow = load_workflow(PAGES_WORKFLOW)
     build = _pages_build_step(workflow)
-    assert _command_lines(build["run"]) == [["sovereign-publish", "build", "--previous", "$LIVE_URL"]]
+    assert _command_lines(build["run"]) == [["sovereign-publish", "build", "--no-cache", "--previous", "$LIVE_URL"]]
     assert build["env"] == {"LIVE_URL": LIVE_URL, "SOVEREIGN_LOG_KEY": "${{ secrets.SOVEREIGN_LOG_KEY }}"}
 
     def runs(command):
