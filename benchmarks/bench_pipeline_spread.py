@@ -1,6 +1,6 @@
 """Does the offline review vary with the evidence? Runs the pipeline over many papers and questions.
 
-For each paper of the shipped corpus (or the first ``--papers``), two questions are made from its own
+For each paper of the shipped corpus (or ``--papers`` of them, evenly spread), two questions are made from its own
 words (``questions_for``): one pairing the title's first key phrase with the abstract's first other key
 phrase ("Does X improve Y?"), one with the second ("How does X affect Z?"). Each is run offline into a
 temporary records folder, and the script prints the verdict and policy distribution, the min / max /
@@ -9,7 +9,7 @@ number of distinct values of every role score and every evidence figure the offl
 any dimension was constant.
 
     python benchmarks/bench_pipeline_spread.py              # all 36 papers x 2 questions = 72 runs
-    python benchmarks/bench_pipeline_spread.py --papers 10  # 20 runs
+    python benchmarks/bench_pipeline_spread.py --papers 10  # 20 runs, every third paper
 """
 
 from __future__ import annotations
@@ -47,7 +47,9 @@ def spread(papers: int | None = None, config: PipelineConfig | None = None) -> d
     rows, pairs = [], []
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1780000000")
     with tempfile.TemporaryDirectory() as tmp:
-        for paper in shipped_corpus().papers[:papers]:
+        corpus = shipped_corpus().papers
+        step = max(1, len(corpus) // papers) if papers else 1
+        for paper in corpus[::step][:papers]:
             questions = questions_for(paper)
             if questions is None:
                 continue
@@ -97,7 +99,7 @@ def summary(data: dict) -> tuple[str, list[str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--papers", type=int, default=None, help="only the first N papers of the corpus")
+    parser.add_argument("--papers", type=int, default=None, help="only N papers, evenly spread over the corpus")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="a pipeline configuration override, as for run (repeatable)")
     args = parser.parse_args()
