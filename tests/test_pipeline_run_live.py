@@ -34,7 +34,8 @@ def live_settings(url: str, cache: Path, **arxiv) -> dict:
     settings = {"base_url": url, "delay_seconds": 0.0, "timeout_seconds": 0.5, "max_retries": 2,
                 "backoff_seconds": 0.01, "cache_path": str(cache)}
     settings.update(arxiv)
-    return {"search": {"backend": "arxiv", "arxiv": settings}}
+    # Claims from the abstract: these tests are about the search; the full text has its own (test_fulltext.py).
+    return {"search": {"backend": "arxiv", "arxiv": settings}, "claims": {"source": "abstract"}}
 
 
 def live_config(url: str, cache: Path, **arxiv):

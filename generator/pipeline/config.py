@@ -19,7 +19,9 @@ from typing import Any, Sequence
 import yaml
 
 from generator.errors import InputError
+from generator.pipeline.claims import MAX_CLAIMS
 from generator.pipeline.embeddings import NIM_BASE_URL, NIM_MODEL
+from generator.pipeline.fulltext import ARXIV_HTML_URL, HTML_MAX_BODY_BYTES
 from generator.pipeline.search import ARXIV_API_URL, DEFAULT_CACHE_PATH
 
 DEFAULT_CONFIG_FILE = Path("sovereign.yml")
@@ -27,7 +29,10 @@ DEFAULT_CONFIG_FILE = Path("sovereign.yml")
 SEARCH_BACKENDS = ("offline", "arxiv")
 EMBEDDING_BACKENDS = ("local", "nim")
 TRIBUNAL_BACKENDS = ("offline", "openai-compatible")
-POLICY_RULES = ("verdict-not-accept", "no-claims", "unverified-claims", "verified-share-below-minimum")
+CLAIM_SOURCES = ("auto", "abstract", "full-text")
+FULL_TEXT_FAILURE = ("abstract", "error")
+POLICY_RULES = ("verdict-not-accept", "no-claims", "contradicted-claims", "unverified-claims",
+                "verified-share-below-minimum")
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,27 @@ class SearchConfig:
     query_count: int = 4
     max_results_per_query: int = 10
     arxiv: ArxivConfig = field(default_factory=ArxivConfig)
+
+
+@dataclass(frozen=True)
+class FullTextConfig:
+    """arXiv's HTML rendering of the target (used when claims come from the full text)."""
+
+    base_url: str = ARXIV_HTML_URL
+    delay_seconds: float = 3.0
+    timeout_seconds: float = 30.0
+    max_retries: int = 2
+    backoff_seconds: float = 3.0
+    max_body_bytes: int = HTML_MAX_BODY_BYTES
+    cache_path: str | None = ".cache/arxiv-html"
+    on_failure: str = "abstract"  # abstract: fall back, and say so in the record | error: stop the run
+
+
+@dataclass(frozen=True)
+class ClaimsConfig:
+    source: str = "auto"  # auto: full text with search.backend arxiv, else the abstract | abstract | full-text
+    max_claims: int = MAX_CLAIMS
+    full_text: FullTextConfig = field(default_factory=FullTextConfig)
 
 
 @dataclass(frozen=True)
@@ -85,6 +111,7 @@ class TribunalConfig:
     reject_below: float = 5.0
     max_revision_rounds: int = 1
     revision_min_confidence: float = 0.3
+    revision_queries_per_claim: int = 2
 
 
 @dataclass(frozen=True)
@@ -96,6 +123,7 @@ class PolicyConfig:
 @dataclass(frozen=True)
 class PipelineConfig:
     search: SearchConfig = field(default_factory=SearchConfig)
+    claims: ClaimsConfig = field(default_factory=ClaimsConfig)
     verification: VerificationConfig = field(default_factory=VerificationConfig)
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     tribunal: TribunalConfig = field(default_factory=TribunalConfig)
@@ -207,6 +235,18 @@ def _check(config: PipelineConfig, where: str) -> None:
     need(s.arxiv.empty_page_retries >= 0, "search.arxiv.empty_page_retries", "0 or more", s.arxiv.empty_page_retries)
     need(s.arxiv.page_size >= 1, "search.arxiv.page_size", "at least 1", s.arxiv.page_size)
 
+    c = config.claims
+    need(c.source in CLAIM_SOURCES, "claims.source", " or ".join(CLAIM_SOURCES), c.source)
+    need(c.max_claims >= 1, "claims.max_claims", "at least 1", c.max_claims)
+    f = c.full_text
+    need(f.base_url.startswith(("http://", "https://")), "claims.full_text.base_url", "an http(s) URL", f.base_url)
+    for key in ("delay_seconds", "backoff_seconds"):
+        need(getattr(f, key) >= 0, f"claims.full_text.{key}", "0 or more", getattr(f, key))
+    need(f.timeout_seconds > 0, "claims.full_text.timeout_seconds", "more than 0", f.timeout_seconds)
+    need(f.max_retries >= 0, "claims.full_text.max_retries", "0 or more", f.max_retries)
+    need(f.max_body_bytes >= 1, "claims.full_text.max_body_bytes", "at least 1", f.max_body_bytes)
+    need(f.on_failure in FULL_TEXT_FAILURE, "claims.full_text.on_failure", " or ".join(FULL_TEXT_FAILURE), f.on_failure)
+
     from generator.pipeline.verification import VERIFIERS
 
     need(v.verifier in VERIFIERS, "verification.verifier", "one of " + ", ".join(sorted(VERIFIERS)), v.verifier)
@@ -234,6 +274,8 @@ def _check(config: PipelineConfig, where: str) -> None:
          f"a score in [{t.reject_below:g}, 10] (not below tribunal.reject_below)", t.revision_threshold)
     need(t.max_revision_rounds >= 0, "tribunal.max_revision_rounds", "0 or more", t.max_revision_rounds)
     need(0 <= t.revision_min_confidence <= 1, "tribunal.revision_min_confidence", "a number in [0, 1]", t.revision_min_confidence)
+    need(t.revision_queries_per_claim >= 0, "tribunal.revision_queries_per_claim", "0 or more",
+         t.revision_queries_per_claim)
     need(0 <= t.temperature <= 2, "tribunal.temperature", "a number in [0, 2]", t.temperature)
 
     unknown = [r for r in p.rules if r not in POLICY_RULES]
@@ -296,7 +338,8 @@ def read_config_file(path: Path) -> dict:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise InputError(f"{path}: the top level must be a mapping of sections (search, verification, embedding, tribunal, policy)")
+        raise InputError(f"{path}: the top level must be a mapping of sections (search, claims, verification, embedding, "
+                         "tribunal, policy)")
     return data
 
 
@@ -320,6 +363,8 @@ def load_config(path: Path | None = None, overrides: Sequence[str] = (), *, offl
 
 __all__ = [
     "ArxivConfig",
+    "ClaimsConfig",
+    "FullTextConfig",
     "DEFAULT_CONFIG_FILE",
     "EmbeddingConfig",
     "PipelineConfig",

@@ -62,6 +62,7 @@ class HashingEmbeddings:
     """
 
     model = "local-hashing-v1"
+    provider = "local"
 
     def __init__(self, dimension: int = 1024):
         self.dimension = dimension
@@ -74,6 +75,9 @@ class HashingEmbeddings:
         if not texts:
             return []
         return self._vectorizer.transform(list(texts)).toarray().tolist()
+
+    def close(self) -> None:
+        pass
 
 
 class NimEmbeddings:
@@ -110,6 +114,7 @@ class NimEmbeddings:
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.base_url = base_url.rstrip("/")
+        self.provider = "NVIDIA NIM"
         self.model = model
         self.dimension = dimension
         self.api_key_env = api_key_env

@@ -5,6 +5,7 @@ Every rule escalates to the owner (``ESCALATE_TO_OWNER``); when none fires the d
 
 ``verdict-not-accept``            the tribunal's verdict is not ACCEPT
 ``no-claims``                     no claim was extracted from the target paper
+``contradicted-claims``           an independent source contradicts at least one claim (verification label CONTRADICT)
 ``unverified-claims``             at least one extracted claim is not verified by an independent source
 ``verified-share-below-minimum``  verified / extracted claims is below ``policy.min_verified_share``
 
@@ -28,6 +29,7 @@ class PolicyFacts:
     verdict: str
     claims_extracted: int
     claims_verified: int
+    claims_contradicted: int = 0
 
     @property
     def verified_share(self) -> float:
@@ -49,6 +51,10 @@ def _checks(config: PolicyConfig) -> dict[str, Callable[[PolicyFacts], str | Non
     def no_claims(f: PolicyFacts):
         return "no claim was extracted from the target paper" if f.claims_extracted == 0 else None
 
+    def contradicted(f: PolicyFacts):
+        return (f"{f.claims_contradicted} of {f.claims_extracted} extracted claims are contradicted by an independent "
+                "source" if f.claims_contradicted > 0 else None)
+
     def unverified(f: PolicyFacts):
         missing = f.claims_extracted - f.claims_verified
         return (f"{missing} of {f.claims_extracted} extracted claims are not verified by an independent source"
@@ -58,7 +64,8 @@ def _checks(config: PolicyConfig) -> dict[str, Callable[[PolicyFacts], str | Non
         return (f"the verified share {f.verified_share:.2f} ({f.claims_verified} of {f.claims_extracted}) is below "
                 f"the minimum {config.min_verified_share:g}" if f.verified_share < config.min_verified_share else None)
 
-    return {"verdict-not-accept": verdict, "no-claims": no_claims, "unverified-claims": unverified,
+    return {"verdict-not-accept": verdict, "no-claims": no_claims, "contradicted-claims": contradicted,
+            "unverified-claims": unverified,
             "verified-share-below-minimum": share}
 
 

@@ -1,19 +1,21 @@
 """`sovereign-publish run`: question + target paper -> one record, through every pipeline stage.
 
-Stages: resolve the target paper, search (derived queries, offline corpus or arXiv API), extract
-claims, embed the independent sources into the semantic index, verify every claim against them,
-state uncertainties, tribunal (with at most the configured revision rounds), policy, report; then
-compose the record with ``compose_record`` and publish it with ``write_new_record``.
+Stages: resolve the target paper, search (derived queries), extract and select the claims that answer
+the question (from the abstract, or the full text), index the independent sources and verify every
+claim against them, state uncertainties, tribunal (a revision round gathers new evidence), policy,
+report; then compose the record with ``compose_record`` and publish it with ``write_new_record``.
 
-Every network and model call happens before anything is written, and the record folder is written
-atomically, so an error at any stage leaves the records folder as it was. Times come from
-``generator.clock``, so the same inputs under the same SOURCE_DATE_EPOCH give a byte-identical record.
+Which implementation serves each stage is decided once, from the configuration, by the ``make_*``
+factories; the run itself only composes the stages through their small interfaces
+(``generator.pipeline.stages``, ``tribunal.Reviewer``). Every network and model call happens before
+anything is written, and the record folder is written atomically, so an error at any stage leaves the
+records folder as it was. Times come from ``generator.clock``, so the same inputs under the same
+SOURCE_DATE_EPOCH give a byte-identical record.
 """
 
 from __future__ import annotations
 
 import json
-import statistics
 import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -21,23 +23,24 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import arxiv
-
 from generator import clock
 from generator.corpus import Corpus, Paper, shipped_corpus, split_arxiv_id
 from generator.digests import canonical_json
 from generator.errors import InputError
 from generator.pipeline.chat import ChatClient
-from generator.pipeline.claims import CheckedClaim, extract_claims, published_confidence, split_sentences, support_of
+from generator.pipeline.claims import CLAIM_RULE, CheckedClaim, extract_claims, select_claims, split_sentences
 from generator.pipeline.config import PipelineConfig
-from generator.pipeline.embeddings import HashingEmbeddings, NimEmbeddings, SemanticIndex
+from generator.pipeline.embeddings import HashingEmbeddings, NimEmbeddings
+from generator.pipeline.evidence import Evidence
+from generator.pipeline.fulltext import AbstractText, ArxivHtmlText, TargetText
 from generator.pipeline.policy import PolicyDecision, PolicyFacts, decide
 from generator.pipeline.progress import NullProgress, Progress
 from generator.pipeline.report import REPORT_FILE, REPORT_MEDIA_TYPE, ReportData, render_report, results_line
 from generator.pipeline.retry import RetryPolicy
-from generator.pipeline.search import ArxivApiSearch, CorpusSearch, SearchError, derive_queries, paper_from_result, run_queries
+from generator.pipeline.search import ArxivApiSearch, CorpusSearch, derive_queries, run_queries
+from generator.pipeline.stages import Embedder, SearchBackend, TargetTextSource, Verifier
 from generator.pipeline.tribunal import TRIBUNAL_VERSION, Draft, LlmReviewer, OfflineReviewer, Reviewer, TribunalResult, run_tribunal
-from generator.pipeline.verification import Verifier, make_verifier
+from generator.pipeline.verification import make_verifier
 from generator.records import rules
 from generator.records.layout import MANIFEST_FILE
 from generator.records.compose import Artifact, SourceRef, Synthesis, compose_record
@@ -45,7 +48,6 @@ from generator.records.store import write_new_record
 
 ORIGIN_FILE = "pipeline"
 PARAMETERS_SOURCE = "Pipeline configuration of this run."
-QUESTION_NEIGHBOURS = 3
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class RunResult:
     policy_rule: str
     claims: tuple[CheckedClaim, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    tribunal: TribunalResult | None = field(default=None, compare=False, repr=False)  # every round, for benchmarks
 
     @property
     def review_line(self) -> str:
@@ -85,7 +88,7 @@ class RunResult:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Stage helpers
+# The stages, chosen once from the configuration
 
 
 class _TimedSearch:
@@ -107,7 +110,7 @@ class _TimedSearch:
         return papers
 
 
-def make_search_backend(config: PipelineConfig, corpus: Corpus):
+def make_search_backend(config: PipelineConfig, corpus: Corpus) -> SearchBackend:
     s = config.search
     if s.backend == "offline":
         return CorpusSearch(corpus)
@@ -124,55 +127,30 @@ def make_search_backend(config: PipelineConfig, corpus: Corpus):
     )
 
 
-def search_service(config: PipelineConfig, corpus: Corpus) -> str:
-    if config.search.backend == "offline":
-        return f"offline arXiv corpus ({len(corpus.papers)} records shipped with sovereign-publish)"
-    return "arXiv API"
+def uses_full_text(config: PipelineConfig) -> bool:
+    """``claims.source``: auto reads the full text when the search is live (offline has only abstracts)."""
+    source = config.claims.source
+    return source == "full-text" or (source == "auto" and config.search.backend == "arxiv")
 
 
-def _lookup_live(backend: ArxivApiSearch, base_id: str) -> Paper | None:
-    try:
-        results = list(backend.client.results(arxiv.Search(id_list=[base_id], max_results=1)))
-    except arxiv.UnexpectedEmptyPageError:
-        return None
-    except arxiv.HTTPError as exc:
-        raise SearchError(f"arXiv answered HTTP {exc.status} looking up {base_id}", url=exc.url, status=exc.status) from exc
-    for result in results:
-        paper = paper_from_result(result)
-        if paper.arxiv_id == base_id:
-            return paper
-    return None
+def make_text_source(config: PipelineConfig) -> TargetTextSource:
+    if not uses_full_text(config):
+        return AbstractText()
+    f = config.claims.full_text
+    return ArxivHtmlText(base_url=f.base_url, delay=f.delay_seconds, timeout=f.timeout_seconds,
+                         retry=RetryPolicy(max_retries=f.max_retries, backoff_base=f.backoff_seconds,
+                                           backoff_max=max(60.0, f.backoff_seconds)),
+                         max_body_bytes=f.max_body_bytes, cache_dir=Path(f.cache_path) if f.cache_path else None,
+                         on_failure=f.on_failure)
 
 
-def resolve_target(paper_id: str, corpus: Corpus, backend) -> Paper:
-    """The target's metadata: from the shipped corpus when it is there, else (arxiv backend) from the API by id."""
-    base, version = split_arxiv_id(paper_id)
-    paper = corpus.get(base)
-    if paper is None and isinstance(backend, ArxivApiSearch):
-        paper = _lookup_live(backend, base)
-    if paper is None:
-        where = "the arXiv API" if isinstance(backend, ArxivApiSearch) else (
-            f"the offline arXiv corpus ({len(corpus.papers)} records); use the arxiv search backend "
-            "(--set search.backend=arxiv) to look it up live")
-        raise InputError(f"paper {paper_id} was not found in {where}")
-    if version and paper.version and version != paper.version:
-        raise InputError(f"paper {paper_id} was asked for, but the available metadata is version "
-                         f"{paper.versioned_id}; ask for {paper.versioned_id} or {base}")
-    return paper
-
-
-def passage(paper: Paper) -> str:
-    """What a source contributes as evidence: its title and abstract."""
-    return f"{paper.title}. {paper.abstract}"
-
-
-def make_embeddings(config: PipelineConfig):
+def make_embeddings(config: PipelineConfig) -> Embedder:
     e = config.embedding
     if e.backend == "local":
-        return HashingEmbeddings(dimension=e.dimension), "local"
+        return HashingEmbeddings(dimension=e.dimension)
     return NimEmbeddings(base_url=e.base_url, model=e.model, dimension=e.dimension, api_key_env=e.api_key_env,
                          timeout=e.timeout_seconds, max_retries=e.max_retries, backoff_base=e.backoff_seconds,
-                         backoff_max=max(30.0, e.backoff_seconds)), "NVIDIA NIM"
+                         backoff_max=max(30.0, e.backoff_seconds))
 
 
 def make_verifier_from(config: PipelineConfig) -> Verifier:
@@ -189,16 +167,55 @@ def _safe_endpoint(url: str) -> str:
     return f"{parts.scheme}://{host}{parts.path}".rstrip("/")
 
 
-def make_reviewer(config: PipelineConfig) -> tuple[Reviewer, str, ChatClient | None]:
+def make_reviewer(config: PipelineConfig) -> tuple[Reviewer, str]:
+    """The reviewer and how the record names it."""
     t = config.tribunal
     if t.backend == "offline":
         reviewer = OfflineReviewer()
-        return reviewer, reviewer.description, None
+        return reviewer, reviewer.description
     client = ChatClient(t.base_url, t.model, api_key_env=t.api_key_env, timeout=t.timeout_seconds,
                         max_retries=t.max_retries, backoff_base=t.backoff_seconds,
                         backoff_max=max(30.0, t.backoff_seconds))
     reviewer = LlmReviewer(client, temperature=t.temperature)
-    return reviewer, f"{reviewer.description} at {_safe_endpoint(t.base_url)}", client
+    return reviewer, f"{reviewer.description} at {_safe_endpoint(t.base_url)}"
+
+
+@dataclass
+class Stages:
+    """One implementation per stage; ``close`` closes each (in reverse order of creation)."""
+
+    search: SearchBackend
+    text: TargetTextSource
+    embedder: Embedder
+    verifier: Verifier
+    reviewer: Reviewer
+    reviewer_description: str
+
+    @classmethod
+    def from_config(cls, config: PipelineConfig, corpus: Corpus) -> "Stages":
+        reviewer, description = make_reviewer(config)
+        return cls(make_search_backend(config, corpus), make_text_source(config), make_embeddings(config),
+                   make_verifier_from(config), reviewer, description)
+
+    def close(self) -> None:
+        for stage in (self.reviewer, self.embedder, self.text, self.search):
+            stage.close()
+
+
+def resolve_target(paper_id: str, corpus: Corpus, backend: SearchBackend) -> Paper:
+    """The target's metadata: from the shipped corpus when it is there, else from the backend by id."""
+    base, version = split_arxiv_id(paper_id)
+    paper = corpus.get(base) or backend.lookup(base)
+    if paper is None:
+        raise InputError(f"paper {paper_id} was not found in {backend.not_found_hint}")
+    if version and paper.version and version != paper.version:
+        raise InputError(f"paper {paper_id} was asked for, but the available metadata is version "
+                         f"{paper.versioned_id}; ask for {paper.versioned_id} or {base}")
+    return paper
+
+
+# ---------------------------------------------------------------------------------------------------
+# What the record says about the run
 
 
 def load_verifier_measurement(settings: dict) -> dict | None:
@@ -221,8 +238,25 @@ def verification_provenance(settings: dict, config: PipelineConfig) -> dict:
     return {**named, "parameters": parameters}
 
 
-def state_uncertainties(config: PipelineConfig, *, verifier: Verifier, measurement: dict | None, sentences: int,
-                        claims: int, verified: int, corpus_size: int, embedding_model: str) -> list[str]:
+@dataclass(frozen=True)
+class ClaimSelection:
+    """The claims stage's outcome: the text read, how many sentences and candidates it had, the claims kept."""
+
+    text: TargetText
+    sentences: int
+    candidates: int
+    claims: tuple
+
+
+def select_for(question: str, text: TargetText, max_claims: int) -> ClaimSelection:
+    sentences = [s for _, body in text.sections for s in split_sentences(body)]
+    candidates = extract_claims(text.sections)
+    claims = select_claims(candidates, question, sentences, max_claims)
+    return ClaimSelection(text, len(sentences), len(candidates), tuple(claims))
+
+
+def state_uncertainties(config: PipelineConfig, *, verifier: Verifier, measurement: dict | None,
+                        selection: ClaimSelection, verified: int, corpus_size: int, embedding_model: str) -> list[str]:
     """The limitations the report states, each by a fixed rule (see docs/pipeline.md)."""
     out = []
     method = verifier.settings.method
@@ -244,19 +278,140 @@ def state_uncertainties(config: PipelineConfig, *, verifier: Verifier, measureme
                    "live arXiv index; relevant papers outside it were not seen.")
     else:
         out.append("arXiv Relevance ranking is query-dependent.")
-    out.append(f"Claims were extracted from the target paper's abstract only ({sentences} sentences, {claims} claims) "
-               "by a keyword rule; results stated only in the full text are missing.")
+    claims = len(selection.claims)
+    if selection.text.note:
+        out.append(selection.text.note)
+    if selection.text.origin == "abstract":
+        out.append(f"Claims were selected from the target paper's abstract only ({selection.sentences} sentences, "
+                   f"{selection.candidates} candidates, {claims} kept) by shared words with the question; results "
+                   "stated only in the full text are missing.")
+    else:
+        out.append(f"Claims were selected from the target paper's full text ({len(selection.text.sections)} sections, "
+                   f"{selection.sentences} sentences, {selection.candidates} candidates, {claims} kept) by shared "
+                   "words with the question, not by meaning.")
+    if selection.candidates and not claims:
+        out.append("No candidate claim of the target's text shares a term with the research question.")
     if claims and verified == 0:
-        out.append("No extracted claim was verified by an independent retrieved source.")
+        out.append("No selected claim was verified by an independent retrieved source.")
     if config.embedding.backend == "local":
         out.append("The semantic index uses hashed word n-grams (local), which match words, not meaning.")
     else:
         out.append(f"The semantic index depends on the NIM model {embedding_model}; NIM latency and availability vary.")
     if config.tribunal.backend == "offline":
-        out.append("Tribunal scores are computed from the evidence figures by fixed formulas, not by reading the paper.")
+        out.append("Tribunal scores are computed by fixed formulas from the claims' verification labels, scores, "
+                   "agreeing sources and question relevance, not by reading the paper.")
     else:
         out.append("Tribunal consensus is LLM-based and prompt-sensitive.")
     return out
+
+
+@dataclass(frozen=True)
+class Findings:
+    """Everything the record states about one run."""
+
+    question: str
+    paper_id: str
+    config: PipelineConfig
+    target: Paper
+    target_at: str
+    papers: tuple[Paper, ...]
+    retrieved_at: dict
+    queries: tuple[str, ...]
+    service: str
+    selection: ClaimSelection
+    tribunal: TribunalResult
+    tribunal_backend: str
+    policy: PolicyDecision
+    settings: dict
+    measured: bool
+    embedder: Embedder
+
+    @property
+    def claims(self) -> tuple[CheckedClaim, ...]:
+        return self.tribunal.draft.claims
+
+
+def pipeline_provenance(f: Findings) -> dict:
+    c = f.config
+    return {
+        "parameters_source": PARAMETERS_SOURCE,
+        "search": {"service": f.service, "query_count": len(f.queries), "queries": list(f.queries), "sort": "relevance",
+                   "max_results_per_query": c.search.max_results_per_query},
+        "verification": verification_provenance(f.settings, c),
+        "embedding": {"provider": f.embedder.provider, "model": f.embedder.model, "dimension": f.embedder.dimension},
+        "tribunal": {"version": TRIBUNAL_VERSION, "roles": list(rules.TRIBUNAL_ROLES),
+                     "revision_threshold": c.tribunal.revision_threshold, "backend": f.tribunal_backend},
+    }
+
+
+def methodology(f: Findings) -> tuple[str, ...]:
+    c, s, sel = f.config, f.settings, f.selection
+    text = (f"the target's full text ({f.selection.text.url})" if sel.text.origin == "full text"
+            else "the target's abstract")
+    return (
+        f"Multi-query arXiv search ({len(f.queries)} parallel queries, Relevance-sorted, up to "
+        f"{c.search.max_results_per_query} results each) over the {f.service}; the target paper is excluded "
+        "from the evidence.",
+        f"Claims selected from {text} by {CLAIM_RULE} ({sel.sentences} sentences, {sel.candidates} candidates): "
+        f"ranked by the share of the question's terms they contain, stated results first, best {c.claims.max_claims} kept."
+        + (f" {sel.text.note}" if sel.text.note else ""),
+        f"{s['method']} verification (analyzer {s['analyzer']}, n-grams "
+        f"{s['ngram_range'][0]}-{s['ngram_range'][1]}, threshold={s['threshold']:g}) against "
+        "independent sources, counting the sources that each verify a claim on their own.",
+        f"{'NIM' if f.embedder.provider == 'NVIDIA NIM' else 'Local hashing'} {f.embedder.model} "
+        f"(dim={f.embedder.dimension}) for semantic indexing: each claim is compared "
+        "with its nearest sources first, and the question's nearest sources measure relevance.",
+        f"Tribunal {TRIBUNAL_VERSION}: 3-role parallel review (SKEPTIC/VALIDATOR/SYNTHESIZER) by the "
+        f"{f.tribunal_backend}, with revision round if score < {c.tribunal.revision_threshold:g} "
+        f"and at least {c.tribunal.reject_below:g}; a revision re-verifies unsupported claims against new "
+        "sources and narrower clauses, and withdrawn claims still count.",
+    )
+
+
+def synthesis_of(f: Findings) -> Synthesis:
+    claims = f.claims
+    cited = list(dict.fromkeys(c.best_source for c in claims if c.best_source and c.best_score > 0))
+    cited_bases = {split_arxiv_id(v)[0] for v in cited}
+    sources = [SourceRef(f.target.arxiv_id, f.target.version, "target", f.target, f.target_at)]
+    for paper in f.papers:
+        if paper.arxiv_id == f.target.arxiv_id:
+            continue
+        role = "cited" if paper.arxiv_id in cited_bases else "retrieved"
+        sources.append(SourceRef(paper.arxiv_id, paper.version, role, paper, f.retrieved_at.get(paper.arxiv_id)))
+    references = [s for s in sources if s.role == "target"] + sorted(
+        (s for s in sources if s.role == "cited"), key=lambda s: cited.index(s.paper.versioned_id))
+    now = clock.now()
+    t = f.tribunal
+    report = render_report(ReportData(
+        question=f.question, target=f.target, drafted=now, methodology=methodology(f), queries=f.queries,
+        papers_retrieved=len(f.papers), claims=claims, verifier=f.settings["method"], threshold=f.settings["threshold"],
+        tribunal=t, policy=f.policy, uncertainties=t.draft.uncertainties, references=tuple(references),
+    ))
+    inputs = {"question": f.question, "paper": f.paper_id, "config": f.config.as_dict()}
+    return Synthesis(
+        research_question=f.question,
+        target=f.target,
+        origin_format="pipeline-run",
+        origin_file=ORIGIN_FILE,
+        origin_bytes=canonical_json(inputs),
+        drafted=now.date().isoformat(),
+        claims_extracted=len(claims),
+        claims_source_grounded=len(claims),
+        claims_verified=sum(1 for c in claims if c.verified),
+        claim_confidences=[c.confidence for c in claims],
+        papers_retrieved=len(f.papers),
+        sources=sources,
+        review_score=t.score,
+        review_verdict=t.verdict,
+        revision_round=t.revision_round,
+        policy_decision=f.policy.decision,
+        policy_basis=f.policy.basis,
+        uncertainties=list(t.draft.uncertainties),
+        pipeline=pipeline_provenance(f),
+        verifier_measured=f.measured,
+        claim_records_public=True,
+        report=Artifact("report", REPORT_FILE, REPORT_MEDIA_TYPE, report),
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -264,7 +419,8 @@ def state_uncertainties(config: PipelineConfig, *, verifier: Verifier, measureme
 
 
 def run_pipeline(question: str, paper_id: str, config: PipelineConfig, records_dir: Path,
-                 progress: Progress | None = None, *, corpus: Corpus | None = None) -> RunResult:
+                 progress: Progress | None = None, *, corpus: Corpus | None = None,
+                 stages: Stages | None = None) -> RunResult:
     progress = progress or NullProgress()
     question = " ".join(question.split())
     if not question:
@@ -274,88 +430,12 @@ def run_pipeline(question: str, paper_id: str, config: PipelineConfig, records_d
     corpus = corpus if corpus is not None else shipped_corpus()
 
     with ExitStack() as stack:
-        backend = make_search_backend(config, corpus)
-        if isinstance(backend, ArxivApiSearch):
-            stack.callback(backend.close)
-
-        progress.start("target", paper_id)
-        target = resolve_target(paper_id, corpus, backend)
-        target_at = clock.now_iso()
-        progress.done("target", f"{target.versioned_id} {target.title}")
-
-        service = search_service(config, corpus)
-        queries = derive_queries(question, target, n=config.search.query_count)
-        progress.start("search", f"{len(queries)} queries via {service}")
-        timed = _TimedSearch(backend)
-        papers = run_queries(timed, queries, config.search.max_results_per_query)
-        independent = [p for p in papers if p.arxiv_id != target.arxiv_id]
-        progress.done("search", f"{len(papers)} papers retrieved ({len(independent)} independent of the target)")
-
-        progress.start("claims", "abstract")
-        sentences = split_sentences(target.abstract)
-        claims = extract_claims([("abstract", target.abstract)])
-        progress.done("claims", f"{len(claims)} claims from {len(sentences)} sentences of the abstract")
-
-        embeddings, provider = make_embeddings(config)
-        if isinstance(embeddings, NimEmbeddings):
-            stack.callback(embeddings.close)
-        progress.start("index", f"{len(independent)} sources with {embeddings.model}")
-        index = SemanticIndex(embeddings)
-        index.add([p.versioned_id for p in independent], [passage(p) for p in independent])
-        neighbours = index.query(question, k=QUESTION_NEIGHBOURS)
-        relevance = statistics.fmean(score for _, score in neighbours) if neighbours else 0.0
-        rankings = [index.query(c.text, k=len(index)) for c in claims]
-        progress.done("index", f"{len(index)} passages, {provider} embeddings {embeddings.model} (dimension {embeddings.dimension})")
-
-        verifier = make_verifier_from(config)
-        progress.start("verify", f"{len(claims)} claims with {verifier.settings.method}")
-        if hasattr(verifier, "fit"):
-            verifier.fit([passage(p) for p in papers])
-        threshold = verifier.settings.threshold
-        texts = {p.versioned_id: passage(p) for p in independent}
-        checked: list[CheckedClaim] = []
-        for claim, ranking in zip(claims, rankings):
-            order = [doc_id for doc_id, _ in ranking]
-            if config.verification.max_sources_per_claim is not None:
-                order = order[: config.verification.max_sources_per_claim]
-            result = verifier.verify(claim.text, [(doc_id, texts[doc_id]) for doc_id in order])
-            nearest, similarity = ranking[0] if ranking else (None, 0.0)
-            checked.append(CheckedClaim(
-                claim=claim, verified=result.verified, best_source=result.best_source, best_score=result.best_score,
-                nearest_source=nearest, nearest_similarity=similarity, support=support_of(result.best_score, threshold),
-                confidence=published_confidence(claim, result.best_score, threshold),
-            ))
-        verified = sum(1 for c in checked if c.verified)
-        settings = verifier.settings.as_provenance()
-        measurement = load_verifier_measurement(settings)
-        progress.done("verify", f"{verified} of {len(checked)} claims verified (threshold {threshold:g})")
-
-        uncertainties = state_uncertainties(config, verifier=verifier, measurement=measurement, sentences=len(sentences),
-                                            claims=len(checked), verified=verified, corpus_size=len(corpus.papers),
-                                            embedding_model=embeddings.model)
-
-        reviewer, tribunal_backend, chat = make_reviewer(config)
-        if chat is not None:
-            stack.callback(chat.close)
-        t = config.tribunal
-        progress.start("tribunal", tribunal_backend)
-        draft = Draft(question=question, target=target, claims=tuple(checked), independent_sources=len(independent),
-                      question_relevance=relevance, uncertainties=tuple(uncertainties))
-        tribunal = run_tribunal(draft, reviewer, revision_threshold=t.revision_threshold, reject_below=t.reject_below,
-                                max_revision_rounds=t.max_revision_rounds,
-                                revision_min_confidence=t.revision_min_confidence)
-        progress.done("tribunal", f"{tribunal.score:.1f}/10 → {tribunal.verdict} (revision_round={tribunal.revision_round})")
-
-    progress.start("policy", ", ".join(config.policy.rules))
-    policy = decide(PolicyFacts(tribunal.verdict, len(checked), verified), config.policy)
-    progress.done("policy", f"{policy.decision} (rule {policy.rule})")
+        stages = stages or Stages.from_config(config, corpus)
+        stack.callback(stages.close)
+        findings = _investigate(question, paper_id, config, corpus, stages, progress)
 
     progress.start("report", REPORT_FILE)
-    final_claims = tribunal.draft.claims
-    synthesis = _synthesis(question, paper_id, config, target, target_at, papers, timed.retrieved_at, queries, service,
-                           final_claims, tribunal, tribunal_backend, policy, settings, measurement is not None,
-                           provider, embeddings, verifier, sentences_count=len(sentences))
-    files = compose_record(synthesis)
+    files = compose_record(synthesis_of(findings))
     record_id = json.loads(files[MANIFEST_FILE])["record_id"]
     progress.done("report", f"{record_id}: {', '.join(sorted(files))}")
 
@@ -363,81 +443,73 @@ def run_pipeline(question: str, paper_id: str, config: PipelineConfig, records_d
     folder, written = write_new_record(records_dir, record_id, files)
     progress.done("write", f"{folder} ({'written' if written else 'already published, unchanged'})")
 
+    claims = findings.claims
+    t = findings.tribunal
     return RunResult(
-        record_id=record_id, folder=folder, written=written, papers_retrieved=len(papers),
-        claims_extracted=len(final_claims), claims_verified=verified, score=tribunal.score,
-        verdict=tribunal.verdict, revision_round=tribunal.revision_round, decision=policy.decision,
-        policy_rule=policy.rule, claims=final_claims, timings=dict(getattr(progress, "timings", {})),
+        record_id=record_id, folder=folder, written=written, papers_retrieved=len(findings.papers),
+        claims_extracted=len(claims), claims_verified=sum(1 for c in claims if c.verified), score=t.score,
+        verdict=t.verdict, revision_round=t.revision_round, decision=findings.policy.decision,
+        policy_rule=findings.policy.rule, claims=claims, timings=dict(getattr(progress, "timings", {})), tribunal=t,
     )
 
 
-def _synthesis(question: str, paper_id: str, config: PipelineConfig, target: Paper, target_at: str,
-               papers: list[Paper], retrieved_at: dict[str, str], queries: list[str], service: str,
-               claims: tuple[CheckedClaim, ...], tribunal: TribunalResult, tribunal_backend: str,
-               policy: PolicyDecision, settings: dict, measured: bool, provider: str, embeddings,
-               verifier: Verifier, *, sentences_count: int) -> Synthesis:
-    cited = list(dict.fromkeys(c.best_source for c in claims if c.best_source and c.best_score > 0))
-    cited_bases = {split_arxiv_id(v)[0] for v in cited}
-    sources = [SourceRef(target.arxiv_id, target.version, "target", target, target_at)]
-    for paper in papers:
-        if paper.arxiv_id == target.arxiv_id:
-            continue
-        role = "cited" if paper.arxiv_id in cited_bases else "retrieved"
-        sources.append(SourceRef(paper.arxiv_id, paper.version, role, paper, retrieved_at.get(paper.arxiv_id)))
-    references = [s for s in sources if s.role == "target"] + sorted(
-        (s for s in sources if s.role == "cited"), key=lambda s: cited.index(s.paper.versioned_id))
+def _investigate(question: str, paper_id: str, config: PipelineConfig, corpus: Corpus, stages: Stages,
+                 progress: Progress) -> Findings:
+    """Every stage up to the policy decision: all network and model work of the run."""
+    progress.start("target", paper_id)
+    target = resolve_target(paper_id, corpus, stages.search)
+    target_at = clock.now_iso()
+    progress.done("target", f"{target.versioned_id} {target.title}")
 
-    pipeline = {
-        "parameters_source": PARAMETERS_SOURCE,
-        "search": {"service": service, "query_count": len(queries), "queries": list(queries), "sort": "relevance",
-                   "max_results_per_query": config.search.max_results_per_query},
-        "verification": verification_provenance(settings, config),
-        "embedding": {"provider": provider, "model": embeddings.model, "dimension": embeddings.dimension},
-        "tribunal": {"version": TRIBUNAL_VERSION, "roles": list(rules.TRIBUNAL_ROLES),
-                     "revision_threshold": config.tribunal.revision_threshold, "backend": tribunal_backend},
-    }
-    now = clock.now()
-    methodology = (
-        f"Multi-query arXiv search ({len(queries)} parallel queries, Relevance-sorted, up to "
-        f"{config.search.max_results_per_query} results each) over the {service}; the target paper is excluded "
-        "from the evidence.",
-        f"Claims extracted from the target's abstract by claim-rule-v1 ({sentences_count} sentences).",
-        f"{settings['method']} verification (analyzer {settings['analyzer']}, n-grams "
-        f"{settings['ngram_range'][0]}-{settings['ngram_range'][1]}, threshold={settings['threshold']:g}) against "
-        "independent sources.",
-        f"{'NIM' if provider == 'NVIDIA NIM' else 'Local hashing'} {embeddings.model} (dim={embeddings.dimension}) for semantic indexing: each claim is compared "
-        "with its nearest sources first, and the question's nearest sources measure relevance.",
-        f"Tribunal {TRIBUNAL_VERSION}: 3-role parallel review (SKEPTIC/VALIDATOR/SYNTHESIZER) by the "
-        f"{tribunal_backend}, with revision round if score < {config.tribunal.revision_threshold:g} "
-        f"and at least {config.tribunal.reject_below:g}.",
-    )
-    report = render_report(ReportData(
-        question=question, target=target, drafted=now, methodology=methodology, queries=tuple(queries),
-        papers_retrieved=len(papers), claims=claims, verifier=settings["method"], threshold=settings["threshold"],
-        tribunal=tribunal, policy=policy, uncertainties=tribunal.draft.uncertainties, references=tuple(references),
-    ))
-    inputs = {"question": question, "paper": paper_id, "config": config.as_dict()}
-    return Synthesis(
-        research_question=question,
-        target=target,
-        origin_format="pipeline-run",
-        origin_file=ORIGIN_FILE,
-        origin_bytes=canonical_json(inputs),
-        drafted=now.date().isoformat(),
-        claims_extracted=len(claims),
-        claims_source_grounded=len(claims),
-        claims_verified=sum(1 for c in claims if c.verified),
-        claim_confidences=[c.confidence for c in claims],
-        papers_retrieved=len(papers),
-        sources=sources,
-        review_score=tribunal.score,
-        review_verdict=tribunal.verdict,
-        revision_round=tribunal.revision_round,
-        policy_decision=policy.decision,
-        policy_basis=policy.basis,
-        uncertainties=list(tribunal.draft.uncertainties),
-        pipeline=pipeline,
-        verifier_measured=measured,
-        claim_records_public=True,
-        report=Artifact("report", REPORT_FILE, REPORT_MEDIA_TYPE, report),
-    )
+    queries = derive_queries(question, target, n=config.search.query_count)
+    progress.start("search", f"{len(queries)} queries via {stages.search.description}")
+    timed = _TimedSearch(stages.search)
+    papers = run_queries(timed, queries, config.search.max_results_per_query)
+    independent = sum(1 for p in papers if p.arxiv_id != target.arxiv_id)
+    progress.done("search", f"{len(papers)} papers retrieved ({independent} independent of the target)")
+
+    progress.start("claims", stages.text.description)
+    selection = select_for(question, stages.text.text_of(target), config.claims.max_claims)
+    progress.done("claims", f"{len(selection.claims)} claims kept of {selection.candidates} candidates in "
+                            f"{selection.sentences} sentences of the {selection.text.origin}")
+
+    embedder = stages.embedder
+    progress.start("index", f"{independent} sources with {embedder.model}")
+    evidence = Evidence(target, papers, embedder=embedder, verifier=stages.verifier, search=timed,
+                        max_sources_per_claim=config.verification.max_sources_per_claim,
+                        revision_queries=config.tribunal.revision_queries_per_claim,
+                        max_results_per_query=config.search.max_results_per_query)
+    relevance = evidence.question_relevance(question)
+    progress.done("index", f"{len(evidence.index)} passages, {embedder.provider} embeddings {embedder.model} "
+                           f"(dimension {embedder.dimension})")
+
+    verifier = stages.verifier
+    progress.start("verify", f"{len(selection.claims)} claims with {verifier.settings.method}")
+    checked = evidence.check_all(selection.claims)
+    verified = sum(1 for c in checked if c.verified)
+    settings = verifier.settings.as_provenance()
+    measurement = load_verifier_measurement(settings)
+    progress.done("verify", f"{verified} of {len(checked)} claims verified (threshold {evidence.threshold:g})")
+
+    uncertainties = state_uncertainties(config, verifier=verifier, measurement=measurement, selection=selection,
+                                        verified=verified, corpus_size=len(corpus.papers), embedding_model=embedder.model)
+    t = config.tribunal
+    progress.start("tribunal", stages.reviewer_description)
+    draft = Draft(question=question, target=target, claims=checked, independent_sources=len(evidence.independent),
+                  question_relevance=relevance, uncertainties=tuple(uncertainties), source_texts=evidence.source_texts)
+    tribunal = run_tribunal(draft, stages.reviewer, revision_threshold=t.revision_threshold, reject_below=t.reject_below,
+                            max_revision_rounds=t.max_revision_rounds, revision_min_confidence=t.revision_min_confidence,
+                            evidence=evidence)
+    progress.done("tribunal", f"{tribunal.score:.1f}/10 → {tribunal.verdict} (revision_round={tribunal.revision_round})")
+
+    final = tribunal.draft.claims
+    progress.start("policy", ", ".join(config.policy.rules))
+    policy = decide(PolicyFacts(tribunal.verdict, len(final), sum(1 for c in final if c.verified),
+                                sum(1 for c in final if c.contradicted)), config.policy)
+    progress.done("policy", f"{policy.decision} (rule {policy.rule})")
+
+    return Findings(question=question, paper_id=paper_id, config=config, target=target, target_at=target_at,
+                    papers=tuple(evidence.papers), retrieved_at=dict(timed.retrieved_at), queries=tuple(queries),
+                    service=stages.search.description, selection=selection, tribunal=tribunal,
+                    tribunal_backend=stages.reviewer_description, policy=policy, settings=settings,
+                    measured=measurement is not None, embedder=embedder)

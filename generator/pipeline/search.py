@@ -94,6 +94,15 @@ class CorpusSearch:
     def __init__(self, corpus: Corpus | None = None):
         self.corpus = corpus if corpus is not None else shipped_corpus()
         self._index = BM25Index([f"{p.title}\n{p.abstract}" for p in self.corpus.papers])
+        self.description = f"offline arXiv corpus ({len(self.corpus.papers)} records shipped with sovereign-publish)"
+        self.not_found_hint = (f"the offline arXiv corpus ({len(self.corpus.papers)} records); use the arxiv search "
+                               "backend (--set search.backend=arxiv) to look it up live")
+
+    def lookup(self, base_id: str) -> Paper | None:
+        return self.corpus.get(base_id)
+
+    def close(self) -> None:
+        pass
 
     def search(self, query: str, max_results: int) -> list[Paper]:
         hits = self._index.search(query_words(query), max_results)
@@ -376,6 +385,25 @@ class ArxivApiSearch:
         self.client = arxiv.Client(page_size=page_size, delay_seconds=0.0, num_retries=empty_page_retries)
         self.client._session = self.session  # arxiv 4.0.2 has no public hook for the session
         self.client.query_url_format = base_url + "?{}"
+
+    description = "arXiv API"
+    not_found_hint = "the arXiv API"
+
+    def lookup(self, base_id: str) -> Paper | None:
+        """The paper with this arXiv id (any version: the newest), or None."""
+        with self.adapter.within(Deadline(self.query_deadline, "arXiv query deadline")):
+            try:
+                results = list(self.client.results(arxiv.Search(id_list=[base_id], max_results=1)))
+            except arxiv.UnexpectedEmptyPageError:
+                return None
+            except arxiv.HTTPError as exc:
+                raise SearchError(f"arXiv answered HTTP {exc.status} looking up {base_id}", url=exc.url,
+                                  status=exc.status) from exc
+        for result in results:
+            paper = paper_from_result(result)
+            if paper.arxiv_id == base_id:
+                return paper
+        return None
 
     def search(self, query: str, max_results: int) -> list[Paper]:
         spec = arxiv.Search(query=query, max_results=max_results, sort_by=arxiv.SortCriterion.Relevance)
