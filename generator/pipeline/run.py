@@ -39,9 +39,8 @@ from generator.pipeline.search import ArxivApiSearch, CorpusSearch, SearchError,
 from generator.pipeline.tribunal import TRIBUNAL_VERSION, Draft, LlmReviewer, OfflineReviewer, Reviewer, TribunalResult, run_tribunal
 from generator.pipeline.verification import Verifier, make_verifier
 from generator.records import rules
-from generator.records.layout import MANIFEST_FILE
 from generator.records.compose import Artifact, SourceRef, Synthesis, compose_record
-from generator.records.store import write_new_record
+from generator.records.store import publish_version
 
 ORIGIN_FILE = "pipeline"
 PARAMETERS_SOURCE = "Pipeline configuration of this run."
@@ -356,12 +355,13 @@ def run_pipeline(question: str, paper_id: str, config: PipelineConfig, records_d
                            final_claims, tribunal, tribunal_backend, policy, settings, measurement is not None,
                            provider, embeddings, verifier, sentences_count=len(sentences))
     files = compose_record(synthesis)
-    record_id = json.loads(files[MANIFEST_FILE])["record_id"]
-    progress.done("report", f"{record_id}: {', '.join(sorted(files))}")
+    progress.done("report", ", ".join(sorted(files)))
 
     progress.start("write", str(records_dir))
-    folder, written = write_new_record(records_dir, record_id, files)
-    progress.done("write", f"{folder} ({'written' if written else 'already published, unchanged'})")
+    published = publish_version(records_dir, synthesis)  # a rerun that differs becomes a new version
+    record_id, folder, written = published.record_id, published.folder, published.written
+    version = f", new version of {published.new_version_of}" if published.new_version_of else ""
+    progress.done("write", f"{record_id} {folder} ({'written' if written else 'already published, unchanged'}{version})")
 
     return RunResult(
         record_id=record_id, folder=folder, written=written, papers_retrieved=len(papers),

@@ -32,7 +32,7 @@ from pathlib import Path
 from generator.digests import sha256_bytes
 from generator.errors import SovereignError, ValidationFailed
 from generator.fsio import dump_json
-from generator.records import layout
+from generator.records import layout, versions
 from generator.records.log import LogEntry, log_bytes, read_log
 from generator.records.schemas import SCHEMA_DIR, SCHEMA_FILES
 from generator.transparency import checkpoint as cp
@@ -76,10 +76,12 @@ def load_views(records_dir: Path) -> tuple[list[RecordView], dict[str, Path], li
     if problems:
         raise ValidationFailed(problems)
     views, folders = [], {}
+    newer = versions.newer_versions(record.manifest for record in records)  # each earlier version links to its newer one
     for record in records:
         # The report holds the individual claims the page lists (checked against the provenance's digest).
         view = record_view(record.manifest, record.provenance, [entry for _, entry in record.corrections],
-                           report=pages.read_report(record.folder, record.provenance))
+                           report=pages.read_report(record.folder, record.provenance),
+                           newer_version=newer.get(record.record_id))
         views.append(view)
         folders[view.record_id] = record.folder
     return views, folders, entries

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from generator.digests import sha256_bytes
 from generator.records import corrections as corr
-from generator.records import rules
+from generator.records import rules, versions
 from generator.records.layout import (CHECKPOINT_FILE, FEED_FILE, FOLDED_FILE, HISTORY_FILE, INDEX_JSON, LOG_FILE, PROOFS_FILE,
                                       SITE_MANIFEST_FILE, entry_file, folder_name, published_files)
 from generator.records.corrections import FoldedRecord
@@ -284,6 +284,8 @@ class RecordView:
     folded: FoldedRecord
     claims: ClaimTable | None = None  # the individual claims, when the report holding them was given
     claims_problem: str | None = None  # why a given report's claims are not shown
+    previous_version: str | None = None  # the record this one is a new version of (its manifest says so)
+    newer_version: str | None = None  # the record that is a new version of this one (derived at build time)
 
     @property
     def record_id(self) -> str:
@@ -307,12 +309,14 @@ class RecordView:
         return self.corrections[-1]["at"] if self.corrections else self.manifest["dates"]["recorded"]
 
 
-def record_view(manifest: dict, provenance: dict, corrections: list[dict], report: bytes | None = None) -> RecordView:
+def record_view(manifest: dict, provenance: dict, corrections: list[dict], report: bytes | None = None,
+                newer_version: str | None = None) -> RecordView:
     """The view of one validated record; ``report`` is its report artifact's bytes (``read_report``), which
-    hold the individual claims the page lists. Without it the page says where the claims are."""
+    hold the individual claims the page lists. Without it the page says where the claims are.
+    ``newer_version`` is the record that names this one as its previous version (``versions.newer_versions``)."""
     claims, problem = claim_table(manifest, provenance or {}, report)
     return RecordView(folder_name(manifest["record_id"]), manifest, provenance, corrections,
-                      corr.fold(manifest, corrections), claims, problem)
+                      corr.fold(manifest, corrections), claims, problem, versions.previous_id(manifest), newer_version)
 
 
 def _table(rows: list[tuple[str, str]], header: tuple[str, str] = ("Field", "Value")) -> str:
@@ -356,6 +360,19 @@ def banner(view: RecordView) -> str:
     return (f'!!! {kind} "{title.format(date=md_inline(date))}"\n\n'
             f"    **Status: {labelled(status)}.** {meaning}\n\n"
             f"    **Reason:** {md_inline(reason)}\n")
+
+
+def version_links(view: RecordView) -> str:
+    """Links to the record's previous and newer versions (DataCite IsNewVersionOf / IsPreviousVersionOf);
+    a newer version is announced as Crossmark does, at the top of the page. '' for a record with neither."""
+    out = []
+    if view.newer_version:
+        out.append(f'!!! info "A newer version of this record exists"\n\n'
+                   f"    {md_link(view.newer_version, folder_name(view.newer_version) + '.md')} is a later run of the same "
+                   "research question about the same paper. This record stays as it was published.\n")
+    if view.previous_version:
+        out.append(f"This record is a new version of {md_link(view.previous_version, folder_name(view.previous_version) + '.md')}.\n")
+    return "\n".join(out)
 
 
 def json_ld(view: RecordView) -> dict:
@@ -436,6 +453,8 @@ def record_page(view: RecordView) -> str:
                + (f", drafted {md_inline(dates['drafted'])}" if dates.get("drafted") else "") + ".  \n"
                f"Target paper: {md_inline(target.get('title'))} ({target_link}), by "
                f"{', '.join(md_inline(name) for name in target.get('authors') or []) or 'authors not recorded'}.\n")
+    if versions_text := version_links(view):
+        out.append(versions_text)
 
     out.append("## Abstract\n")
     out.append(html_blocks(target.get("abstract") or "No abstract recorded.") + "\n")
@@ -687,6 +706,8 @@ def index_row(view: RecordView) -> dict:
         "review_score": review.get("score"),
         "recorded": view.manifest["dates"]["recorded"],
         "correction_count": view.folded.correction_count,
+        "is_new_version_of": view.previous_version,
+        "newer_version": view.newer_version,
         "page": view.url,
         "files": f"{RECORDS_DIR}/{view.folder_name}/",
     }
