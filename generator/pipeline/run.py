@@ -360,7 +360,7 @@ def run_pipeline(question: str, paper_id: str, config: PipelineConfig, records_d
     progress.start("write", str(records_dir))
     published = publish_version(records_dir, synthesis)  # a rerun that differs becomes a new version
     record_id, folder, written = published.record_id, published.folder, published.written
-    version = f", new version of {published.new_version_of}" if published.new_version_of else ""
+    version = f"; a new version of {published.new_version_of}" if published.new_version_of else ""
     progress.done("write", f"{record_id} {folder} ({'written' if written else 'already published, unchanged'}{version})")
 
     return RunResult(
