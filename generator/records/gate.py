@@ -8,16 +8,17 @@
   label from the level, the short title from the title, the title from the question where the record
   took its title from it) always equals what its rule gives. `correct` recomputes derived fields from
   the inputs it changes and records them in the correction, marked ``derived_by`` with the rule's
-  name; correcting a derived field directly is refused with that name.
+  name; correcting a derived field directly is refused with that name;
+* a new version's link (``version_problems``, before a write; ``versions.tree_problems`` in `validate`):
+  the record it names is published, as the link's digest says, about the same question, paper and origin.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Callable
-
 from pathlib import Path
+from typing import Any, Callable
 
 from generator.digests import sha256_bytes
 from generator.errors import Problem
