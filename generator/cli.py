@@ -360,6 +360,9 @@ def migrate_log_command(records_dir: Path) -> None:
 def run_command(question, paper_id, config_file, overrides, offline, records_dir, as_json) -> None:
     """Run the research pipeline on QUESTION about one paper and write its record (nothing on any error).
 
+    A question already run about this paper gets a new version that names the latest earlier one,
+    unless this run gives exactly a published version's files (then nothing is written).
+
     \b
     Example:
       sovereign-publish run "How does soft modality-guided routing affect expert specialization?" \\

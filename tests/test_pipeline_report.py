@@ -13,7 +13,7 @@ from generator.pipeline.policy import PolicyFacts, decide
 from generator.pipeline.report import ReportData, render_report, results_line
 from generator.pipeline.tribunal import Draft, OfflineReviewer, run_tribunal
 from generator.records.compose import SourceRef
-from generator.records.importer import _RESULTS
+from generator.records import draft_format
 
 SECTIONS = ["## Abstract", "## 1 Introduction", "## 2 Methodology", "## 3 Results", "## 4 Uncertainties",
             "## 5 Extracted Claims", "## References"]
@@ -48,8 +48,8 @@ def test_sections_in_the_seed_order_and_the_results_line_in_the_kernel_format():
     assert positions == sorted(positions)
     assert text.startswith("# SOVEREIGN: How does SMoES compare?\n")
     assert "\nMay 28, 2026\n" in text
-    match = _RESULTS.search(text)
-    assert match and match["extracted"] == "6" and match["verified"] == "1" and match["policy"] == "ESCALATE_TO_OWNER"
+    results = draft_format.parse_results(text, "report.md", None)
+    assert (results.claims_extracted, results.claims_verified, results.decision) == (6, 1, "ESCALATE_TO_OWNER")
     assert "| Claim | Verified | Confidence |" in text
     assert text.count("| ✓ |") == 1 and text.count("| × |") == 5
     assert "- <https://arxiv.org/abs/2604.23996v1> — " in text

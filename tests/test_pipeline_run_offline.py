@@ -105,15 +105,17 @@ def test_same_inputs_and_epoch_give_byte_identical_records(tmp_path, fixed_epoch
     assert again.written is False and files_under(again.folder) == files_under(first.folder)
 
 
-def test_a_different_config_is_a_different_record_and_cannot_overwrite(tmp_path, fixed_epoch):
+def test_a_different_config_is_a_new_version_and_never_overwrites(tmp_path, fixed_epoch):
     records = tmp_path / "records"
-    run_pipeline(QUESTIONS["000"], TARGET, PipelineConfig(), records)
-    before = files_under(records)
+    first = run_pipeline(QUESTIONS["000"], TARGET, PipelineConfig(), records)
+    before = files_under(first.folder)
     other = config_from_dict({"search": {"max_results_per_query": 3}})
 
-    with pytest.raises(InputError, match="already published and differs"):
-        run_pipeline(QUESTIONS["000"], TARGET, other, records)
-    assert files_under(records) == before
+    second = run_pipeline(QUESTIONS["000"], TARGET, other, records)
+
+    assert second.written and second.record_id != first.record_id
+    assert json.loads((second.folder / "manifest.json").read_bytes())["is_new_version_of"]["record_id"] == first.record_id
+    assert files_under(first.folder) == before
 
 
 def test_the_semantic_index_chooses_which_sources_a_claim_is_compared_with(tmp_path, fixed_epoch):

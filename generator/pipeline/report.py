@@ -1,12 +1,14 @@
-"""The report artifact: ``report.md``, in the section order of the kernel's drafts.
+"""The report artifact: ``report.md``, a kernel draft written as Markdown (``generator.records.draft_format``).
 
 Title, Abstract, 1 Introduction, 2 Methodology, 3 Results, 4 Uncertainties, 5 Extracted Claims
-(table: Claim | Verified | Confidence, then each claim's evidence), References. Nothing is shortened:
+(table: Claim | Verified | Confidence, then each claim's evidence), References: the title prefix,
+headings, date line, results sentence, claims header, marks and confidences are written by
+``draft_format``, the module the importer reads drafts with. Nothing is shortened:
 the title is the whole research question and the abstract the whole abstract. Every text that did not
 come from this module (question, titles, abstracts, claims, queries, model reasons) is untrusted and
 goes through ``generator.escape`` (``md_inline``/``md_code``), so it renders as the text it is,
-never as Markdown or HTML. The results line keeps the kernel's format (numbers and enum names only),
-so ``3 Results`` reads the same to a person and to the importer's parser.
+never as Markdown or HTML. The results line is the kernel's (numbers and enum names only), so
+``3 Results`` reads the same to a person and to ``draft_format.parse_results``.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from generator.corpus import Paper
 from generator.pipeline.claims import CLAIM_RULE, CheckedClaim
 from generator.pipeline.policy import PolicyDecision
 from generator.pipeline.tribunal import TribunalResult
+from generator.records import draft_format
 from generator.records.compose import SourceRef
 from generator.escape import md_code, md_inline
 
 REPORT_FILE = "report.md"
 REPORT_MEDIA_TYPE = "text/markdown; charset=utf-8"
-TITLE_PREFIX = "SOVEREIGN: "
 
 
 @dataclass(frozen=True)
@@ -49,14 +51,12 @@ class ReportData:
 
 def results_line(papers: int, claims: int, verified: int, score: float, verdict: str, revision_round: int,
                  decision: str) -> str:
-    """The kernel's results sentence, e.g. '10 papers retrieved. 8 claims extracted, 0 verified. Tribunal:
-    1.5/10 → REJECT (revision_round=0). Policy: ESCALATE_TO_OWNER.'"""
-    return (f"{papers} papers retrieved. {claims} claims extracted, {verified} verified. "
-            f"Tribunal: {score:.1f}/10 → {verdict} (revision_round={revision_round}). Policy: {decision}.")
+    """The kernel's results sentence (``draft_format.format_results``)."""
+    return draft_format.format_results(draft_format.Results(papers, claims, verified, score, verdict, revision_round, decision))
 
 
-def _date(moment: datetime) -> str:
-    return f"{moment:%B} {moment.day}, {moment.year}"
+def _heading(name: str) -> str:
+    return draft_format.heading(name, level=2) + "\n"
 
 
 def _source_label(source: str | None) -> str:
@@ -66,25 +66,25 @@ def _source_label(source: str | None) -> str:
 def render_report(data: ReportData) -> bytes:
     t = data.tribunal
     out: list[str] = []
-    out.append(f"# {TITLE_PREFIX}{md_inline(data.question)}\n")
+    out.append(draft_format.title(md_inline(data.question), level=1) + "\n")
     out.append("SOVEREIGN research pipeline\n")
     out.append("Autonomous draft — Owner review required before publication\n")
-    out.append(f"{_date(data.drafted)}\n")
+    out.append(f"{draft_format.format_date(data.drafted)}\n")
 
-    out.append("## Abstract\n")
+    out.append(_heading("Abstract"))
     out.append(md_inline(data.target.abstract) + "\n")
 
-    out.append("## 1 Introduction\n")
+    out.append(_heading("1 Introduction"))
     out.append(f"Analysis of: {md_inline(data.target.title)} ({md_code(data.target.versioned_id)}). "
                f"Research goal: {md_inline(data.question)}\n")
 
-    out.append("## 2 Methodology\n")
+    out.append(_heading("2 Methodology"))
     out.append(" ".join(md_inline(sentence) for sentence in data.methodology) + "\n")
     if data.queries:
         out.append("Search queries, as sent:\n")
         out.append("\n".join(f"{i}. {md_code(q)}" for i, q in enumerate(data.queries, start=1)) + "\n")
 
-    out.append("## 3 Results\n")
+    out.append(_heading("3 Results"))
     out.append(results_line(data.papers_retrieved, len(data.claims), data.claims_verified, t.score, t.verdict,
                             t.revision_round, data.policy.decision) + "\n")
     for round_ in t.rounds:
@@ -94,14 +94,15 @@ def render_report(data: ReportData) -> bytes:
                              for review in round_.reviews) + "\n")
     out.append(f"Policy {md_code(data.policy.rule)}: {md_inline(data.policy.basis)}\n")
 
-    out.append("## 4 Uncertainties\n")
+    out.append(_heading("4 Uncertainties"))
     out.append("\n".join(f"- {md_inline(u)}" for u in data.uncertainties) + "\n" if data.uncertainties
                else "None stated.\n")
 
-    out.append("## 5 Extracted Claims\n")
+    out.append(_heading("5 Extracted Claims"))
     if data.claims:
-        rows = ["| Claim | Verified | Confidence |", "| --- | --- | --- |"]
-        rows += [f"| {md_inline(c.text)} | {'✓' if c.verified else '×'} | {c.confidence:.2f} |" for c in data.claims]
+        rows = ["| " + " | ".join(draft_format.CLAIMS_HEADER) + " |", "| --- | --- | --- |"]
+        rows += [f"| {md_inline(c.text)} | {draft_format.verified_mark(c.verified)} | {draft_format.format_confidence(c.confidence)} |"
+                 for c in data.claims]
         out.append("\n".join(rows) + "\n")
         out.append(f"Evidence per claim (extraction rule {CLAIM_RULE}; verification {md_inline(data.verifier)} "
                    f"against independent sources only, threshold {data.threshold:g}):\n")
@@ -118,7 +119,7 @@ def render_report(data: ReportData) -> bytes:
     else:
         out.append("No sentence of the target paper met the claim rule.\n")
 
-    out.append("## References\n")
+    out.append(_heading("References"))
     refs = []
     for ref in data.references:
         title = ref.paper.title if ref.paper else ref.arxiv_id

@@ -3,7 +3,7 @@
 Stages: resolve the target paper, search (derived queries), extract and select the claims that answer
 the question (from the abstract, or the full text), index the independent sources and verify every
 claim against them, state uncertainties, tribunal (a revision round gathers new evidence), policy,
-report; then compose the record with ``compose_record`` and publish it with ``write_new_record``.
+report; then compose the record with ``compose_record`` and publish it with ``publish_version`` (a rerun that differs becomes a new version).
 
 Which implementation serves each stage is decided once, from the configuration, by the ``make_*``
 factories; the run itself only composes the stages through their small interfaces
@@ -42,9 +42,8 @@ from generator.pipeline.stages import Embedder, SearchBackend, TargetTextSource,
 from generator.pipeline.tribunal import TRIBUNAL_VERSION, Draft, LlmReviewer, OfflineReviewer, Reviewer, TribunalResult, run_tribunal
 from generator.pipeline.verification import make_verifier
 from generator.records import rules
-from generator.records.layout import MANIFEST_FILE
 from generator.records.compose import Artifact, SourceRef, Synthesis, compose_record
-from generator.records.store import write_new_record
+from generator.records.store import publish_version
 
 ORIGIN_FILE = "pipeline"
 PARAMETERS_SOURCE = "Pipeline configuration of this run."
@@ -435,13 +434,15 @@ def run_pipeline(question: str, paper_id: str, config: PipelineConfig, records_d
         findings = _investigate(question, paper_id, config, corpus, stages, progress)
 
     progress.start("report", REPORT_FILE)
-    files = compose_record(synthesis_of(findings))
-    record_id = json.loads(files[MANIFEST_FILE])["record_id"]
-    progress.done("report", f"{record_id}: {', '.join(sorted(files))}")
+    synthesis = synthesis_of(findings)
+    files = compose_record(synthesis)
+    progress.done("report", ", ".join(sorted(files)))
 
     progress.start("write", str(records_dir))
-    folder, written = write_new_record(records_dir, record_id, files)
-    progress.done("write", f"{folder} ({'written' if written else 'already published, unchanged'})")
+    published = publish_version(records_dir, synthesis)  # a rerun that differs becomes a new version
+    record_id, folder, written = published.record_id, published.folder, published.written
+    version = f"; a new version of {published.new_version_of}" if published.new_version_of else ""
+    progress.done("write", f"{record_id} {folder} ({'written' if written else 'already published, unchanged'}{version})")
 
     claims = findings.claims
     t = findings.tribunal

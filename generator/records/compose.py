@@ -17,16 +17,22 @@ from generator.records.layout import MANIFEST_FILE, PROVENANCE_FILE
 
 
 
-def derive_record_id(research_question: str, target_arxiv_id: str, origin_format: str = "kernel-draft") -> str:
+def derive_record_id(research_question: str, target_arxiv_id: str, origin_format: str = "kernel-draft",
+                     new_version_of: str | None = None) -> str:
     """Content-derived and stable: the same question about the same paper always gets the same id.
 
     A record made by ``run`` is a different synthesis from an imported kernel draft of the same
     question, so its id also covers its origin; imported ids keep the original rule (published ids never change).
+    A new version's id also covers the id of the record it is a new version of: each version's id follows
+    from the one before (checkable from the manifest alone), and two different reruns of the same record
+    would take the same id, so versions form a line, never a fork.
     """
     base, _ = split_arxiv_id(target_arxiv_id)
     key = {"research_question": " ".join(research_question.split()), "target": base}
     if origin_format == "pipeline-run":
         key["origin"] = origin_format
+    if new_version_of is not None:
+        key["new_version_of"] = new_version_of
     digest = sha256_json(key)
     return "SRCH:" + digest[:8].upper()
 
@@ -64,6 +70,17 @@ class SourceRef:
             "retrieved_at": self.retrieved_at,
             "sha256": self.paper.digest if self.paper else None,
         }
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """The published record a new one is a new version of: its id and its manifest's ``sha256``."""
+
+    record_id: str
+    sha256: str
+
+    def as_manifest(self) -> dict:
+        return {"record_id": self.record_id, "sha256": self.sha256}
 
 
 @dataclass(frozen=True)
@@ -131,6 +148,7 @@ class Synthesis:
     stated: Stated = field(default_factory=Stated)
     publisher: str = rules.PUBLISHER
     note: str = rules.NOTE
+    new_version_of: VersionRef | None = None
 
     def evidence(self) -> rules.Evidence:
         pipeline = self.pipeline or {}
@@ -195,7 +213,8 @@ def _quality_dimensions(s: Synthesis) -> dict:
 
 def compose_record(s: Synthesis) -> dict[str, bytes]:
     """The files of one record folder (name -> bytes), manifest last because it digests the others."""
-    record_id = s.record_id or derive_record_id(s.research_question, s.target.arxiv_id, s.origin_format)
+    previous = s.new_version_of.record_id if s.new_version_of else None
+    record_id = s.record_id or derive_record_id(s.research_question, s.target.arxiv_id, s.origin_format, previous)
     paper_level, paper_basis = _paper_level(s)
     provenance_level, provenance_basis = _provenance_level(s)
     files: dict[str, bytes] = {}
@@ -287,6 +306,8 @@ def compose_record(s: Synthesis) -> dict[str, bytes]:
         "artifacts": [a.as_manifest() for a in sorted(artifacts, key=lambda a: a.path)],
         "origin": {"format": s.origin_format, "file": s.origin_file, "sha256": sha256_bytes(s.origin_bytes)},
     }
+    if s.new_version_of is not None:  # absent on a first version, so earlier records keep their bytes
+        manifest["is_new_version_of"] = s.new_version_of.as_manifest()
     manifest["sha256"] = sha256_json(manifest)
     files[MANIFEST_FILE] = dump_json(manifest).encode("utf-8")
     return files

@@ -60,7 +60,7 @@ UPDATE_TYPES_BY_NAME = {t.name: t for t in UPDATE_TYPES}
 
 # Fields that identify the record or its files can never be corrected: change them by publishing a new record.
 FROZEN_FIELDS = ("/record_id", "/contract", "/contracts", "/artifacts", "/origin", "/dates/recorded", "/sha256",
-                 "/target_paper/arxiv_id")
+                 "/target_paper/arxiv_id", "/is_new_version_of")
 
 
 class IllegalCorrection(InputError):

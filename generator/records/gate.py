@@ -8,20 +8,24 @@
   label from the level, the short title from the title, the title from the question where the record
   took its title from it) always equals what its rule gives. `correct` recomputes derived fields from
   the inputs it changes and records them in the correction, marked ``derived_by`` with the rule's
-  name; correcting a derived field directly is refused with that name.
+  name; correcting a derived field directly is refused with that name;
+* a new version's link (``version_problems``, before a write; ``versions.tree_problems`` in `validate`):
+  the record it names is published, as the link's digest says, about the same question, paper and origin.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 from generator.digests import sha256_bytes
 from generator.errors import Problem
-from generator.records import rules
+from generator.fsio import read_json_object
+from generator.records import rules, versions
 from generator.records.compose import derive_record_id, shorten_title
-from generator.records.layout import MANIFEST_FILE, PROVENANCE_FILE
+from generator.records.layout import MANIFEST_FILE, PROVENANCE_FILE, folder_name
 from generator.records.schemas import schema_problems
 
 
@@ -141,10 +145,12 @@ def rule_problems(file: str, values: dict, published: dict | None = None) -> lis
     origin = _get(published, "origin", "format")
     target = _get(published, "target_paper", "arxiv_id")
     question = published.get("research_question")
+    previous = versions.previous_id(published)
     if origin != "public-record-page" and isinstance(target, str) and isinstance(question, str) and isinstance(origin, str):
-        expected_id = derive_record_id(question, target, origin)
+        expected_id = derive_record_id(question, target, origin, previous)
         if published.get("record_id") != expected_id:
-            problems.append(Problem(file, "/record_id", f"id is derived from the research question, target paper and origin: expected {expected_id}"))
+            basis = " and the record it is a new version of" if previous else ""
+            problems.append(Problem(file, "/record_id", f"id is derived from the research question, target paper, origin{basis}: expected {expected_id}"))
     if _get(values, "target_paper", "arxiv_id") != target:
         problems.append(Problem(file, "/target_paper/arxiv_id", f"the target paper identifies the record: it stays {target}; "
                                                                 "publish a new record for another paper"))
@@ -155,6 +161,21 @@ def manifest_problems(file: str, values: dict, published: dict | None = None) ->
     """The schema, then (only on a schema-valid manifest, whose types the rules can trust) the rules."""
     problems = schema_problems(values, rules.MANIFEST_CONTRACT, file)
     return problems or rule_problems(file, values, published)
+
+
+def version_problems(records_dir: Path, manifest: dict, file: str) -> list[Problem]:
+    """Before a new version is written: the record it names is published in ``records_dir`` and the link
+    is sound (``versions.pair_problems``). No other newer version can exist: the id rule gives it this
+    record's id, and a published id is never written twice."""
+    previous = versions.previous_id(manifest)
+    if previous is None:
+        return []
+    path = Path(records_dir) / folder_name(previous) / MANIFEST_FILE
+    found: list[Problem] = []
+    published = read_json_object(path, found) if path.is_file() else None
+    if published is None:
+        return found or [Problem(file, versions.ID_POINTER, f"names {previous}, which is not published in {records_dir}")]
+    return versions.pair_problems(file, manifest, published)
 
 
 def record_problems(files: dict[str, bytes], label: str) -> list[Problem]:

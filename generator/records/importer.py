@@ -10,62 +10,19 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from generator.corpus import Corpus, Paper, shipped_corpus, split_arxiv_id
 from generator.errors import InputError, ValidationFailed
 from generator.fsio import read_json_object
-from generator.records import gate, rules
+from generator.records import draft_format, gate, rules
+from generator.records.draft_format import Line, ParseError
 from generator.records.compose import Artifact, SourceRef, Stated, Synthesis, Truncation, compose_record
 from generator.records.layout import MANIFEST_FILE, folder_name
 from generator.records.store import write_new_record
 
-DRAFT_SECTIONS = ("Abstract", "1 Introduction", "2 Methodology", "3 Results", "4 Uncertainties",
-                  "5 Extracted Claims", "References")
 PAGE_SECTIONS = ("Abstract", "Research Question", "Verification Level", "Quality Tier", "Quality Dimensions",
                  "Correction Record", "Provenance")
-KERNEL_TITLE_PREFIX = "SOVEREIGN: "
-
-
-@dataclass(frozen=True)
-class Line:
-    number: int
-    text: str
-
-
-class ParseError(InputError):
-    def __init__(self, file: str, line: int | None, message: str):
-        where = f"{file}:{line}" if line else file
-        super().__init__(f"{where}: {message}")
-
-
-def _lines(text: str) -> list[Line]:
-    return [Line(n, raw.rstrip("\r")) for n, raw in enumerate(text.split("\n"), start=1)]
-
-
-def _sections(lines: list[Line], names: tuple[str, ...], file: str) -> tuple[list[Line], dict[str, list[Line]]]:
-    """Split into the preamble and the named sections, which must all appear, once, in order."""
-    found: dict[str, int] = {}
-    for index, line in enumerate(lines):
-        if line.text.strip() in names and line.text.strip() not in found:
-            found[line.text.strip()] = index
-    for name in names:
-        if name not in found:
-            raise ParseError(file, None, f"missing section heading {name!r} (expected sections in this order: {', '.join(names)})")
-    order = [found[name] for name in names]
-    if order != sorted(order):
-        heading = next(lines[i] for a, i in zip(order, order[1:]) if i < a)
-        raise ParseError(file, heading.number, f"section {heading.text.strip()!r} is out of order (expected: {', '.join(names)})")
-    bounds = order + [len(lines)]
-    sections = {name: [l for l in lines[bounds[i] + 1: bounds[i + 1]] if l.text.strip()] for i, name in enumerate(names)}
-    return [l for l in lines[: order[0]] if l.text.strip()], sections
-
-
-def _one(section: list[Line], name: str, file: str, heading_line: int | None = None) -> Line:
-    if not section:
-        raise ParseError(file, heading_line, f"section {name!r} is empty")
-    return section[0]
 
 
 def _target_from_corpus(corpus: Corpus, file: str, line: Line, *, title: str | None = None, abstract: str | None = None) -> Paper:
@@ -84,14 +41,7 @@ def _abstract_truncation(as_drafted: str, paper: Paper) -> list[Truncation]:
     return []
 
 
-# Numbers are ASCII digits only: ``\d``, ``int()``, ``float()`` and ``str.isdigit()`` also take other
-# scripts' digits ("١٢" would become 12) and ``isdigit()`` takes superscripts ("²", which ``int()`` then
-# refuses with a traceback). A count is a whole token, never the tail of another ("10^23 papers" is not
-# 23 papers, nor "-5" five), and at most MAX_COUNT.
-MAX_COUNT = 10**9
-_N = r"(?<![^\s(=])[0-9]+"  # a count: ASCII digits that start a token (after a space, "(" or "=")
-_X = r"[0-9]+(?:\.[0-9]+)?"  # a decimal number in ASCII digits
-_ASCII_COUNT = re.compile(r"[0-9]+", re.ASCII)
+_N, _X = draft_format.COUNT, draft_format.NUMBER
 _METHOD_PATTERNS = {
     "query count": re.compile(rf"({_N}) parallel queries"),
     "sort": re.compile(r"(Relevance|SubmittedDate|LastUpdatedDate)-sorted", re.I),
@@ -106,29 +56,6 @@ _METHOD_EXAMPLES = {
     "embedding": "NIM nv-embedqa-e5-v5 (dim=1024)",
     "tribunal": "Tribunal v2: 3-role parallel review (SKEPTIC/VALIDATOR/SYNTHESIZER) with revision round if score < 6.5",
 }
-_RESULTS = re.compile(
-    rf"(?P<retrieved>{_N}) papers retrieved\. (?P<extracted>{_N}) claims extracted, (?P<verified>{_N}) verified\. "
-    rf"Tribunal: (?P<score>{_X})/10 → (?P<verdict>[A-Z]+) \(revision_round=(?P<round>{_N})\)\. "
-    r"Policy: (?P<policy>[A-Z_]+)\."
-)
-
-
-def _digits_hint(text: str) -> str:
-    """A note for an error message when ``text`` holds a digit that is not 0-9 (another script's, a superscript)."""
-    other = next((char for char in text if not char.isascii() and char.isdigit()), None)
-    return f"; numbers must be written with the digits 0-9, found {other!r}" if other else ""
-
-
-def _count(text: str, file: str, line: int | None, what: str) -> int:
-    """A count as the input writes it: ASCII digits, at most MAX_COUNT; anything else names the file and line."""
-    if not _ASCII_COUNT.fullmatch(text):
-        raise ParseError(file, line, f"{what} must be a whole number written with the digits 0-9, found {text!r}")
-    if len(text.lstrip("0")) > len(str(MAX_COUNT)) or int(text) > MAX_COUNT:  # no int() of a huge string
-        raise ParseError(file, line, f"{what} must be at most {MAX_COUNT:,}, found {text[:20]}{'...' if len(text) > 20 else ''}")
-    return int(text)
-_GOAL = re.compile(r"^Analysis of: (?P<title>.+?)\. Research goal: (?P<question>.+?)\.?$")
-_REFERENCE = re.compile(r"^- <?(?P<url>https?://arxiv\.org/abs/(?P<id>[^>\s]+?))>?$")
-_VERIFIED_MARKS = {"×": False, "✗": False, "x": False, "✓": True, "✔": True}
 
 
 def _methodology(section: list[Line], file: str) -> dict:
@@ -139,56 +66,29 @@ def _methodology(section: list[Line], file: str) -> dict:
         if not match:
             raise ParseError(file, section[0].number if section else None,
                              f"methodology does not state the {name} (expected text like {_METHOD_EXAMPLES[name]!r})"
-                             + _digits_hint(text))
+                             + draft_format.digits_hint(text))
         found[name] = match
     line = section[0].number if section else None
     bigrams = "bigram" in text.lower()
     version, _, roles, revision = found["tribunal"].groups()
     return {
         "parameters_source": "Stated in the draft's methodology section.",
-        "search": {"service": "arXiv API", "query_count": _count(found["query count"][1], file, line, "query count"), "queries": None,
+        "search": {"service": "arXiv API", "query_count": draft_format.parse_count(found["query count"][1], file, line, "query count"), "queries": None,
                    "sort": {"relevance": "relevance", "submitteddate": "submittedDate",
                             "lastupdateddate": "lastUpdatedDate"}[found["sort"][1].lower()],
                    "max_results_per_query": None},
         "verification": {"method": "tfidf-cosine", "analyzer": "word", "ngram_range": [1, 2] if bigrams else [1, 1],
                          "threshold": float(found["threshold"][1])},
         "embedding": {"provider": "NVIDIA NIM", "model": found["embedding"][1],
-                      "dimension": _count(found["embedding"][2], file, line, "embedding dimension")},
+                      "dimension": draft_format.parse_count(found["embedding"][2], file, line, "embedding dimension")},
         "tribunal": {"version": version, "roles": roles.split("/"), "revision_threshold": float(revision)},
     }
 
 
-_DECIMAL = re.compile(r"[0-9]{1,3}(\.[0-9]{1,12})?", re.ASCII)
-
-
-def _claims(section: list[Line], file: str) -> list[tuple[str, bool, float]]:
-    if not section or [c.strip() for c in section[0].text.split("\t")] != ["Claim", "Verified", "Confidence"]:
-        line = section[0].number if section else None
-        raise ParseError(file, line, "claims table must start with the header 'Claim<TAB>Verified<TAB>Confidence'")
-    rows = []
-    for line in section[1:]:
-        cells = line.text.split("\t")
-        if len(cells) != 3:
-            raise ParseError(file, line.number, f"claims table row needs 3 tab-separated cells, found {len(cells)}")
-        claim, mark, confidence = (c.strip() for c in cells)
-        if mark not in _VERIFIED_MARKS:
-            raise ParseError(file, line.number, f"verified mark must be one of {' '.join(_VERIFIED_MARKS)}, found {mark!r}")
-        if not _DECIMAL.fullmatch(confidence):  # float() would also take '٠.٥', '1_0', 'nan' and '1e-3'
-            raise ParseError(file, line.number, f"confidence must be a number in [0, 1] written in ASCII digits, found {confidence!r}")
-        value = float(confidence)
-        if not 0.0 <= value <= 1.0:
-            raise ParseError(file, line.number, f"confidence must be in [0, 1], found {value}")
-        rows.append((claim, _VERIFIED_MARKS[mark], value))
-    return rows
-
-
-def _references(section: list[Line], file: str, corpus: Corpus, target: Paper) -> list[SourceRef]:
+def _references(draft: draft_format.KernelDraft, corpus: Corpus, target: Paper) -> list[SourceRef]:
     refs: dict[str, SourceRef] = {}
-    for line in section:
-        match = _REFERENCE.match(line.text.strip())
-        if not match:
-            raise ParseError(file, line.number, f"reference must be '- <http://arxiv.org/abs/ID>', found {line.text.strip()!r}")
-        base, version = split_arxiv_id(match["id"])
+    for _, arxiv_id in draft.references:
+        base, version = split_arxiv_id(arxiv_id)
         role = "target" if base == target.arxiv_id else "cited"
         refs.setdefault(base, SourceRef(base, version, role, corpus.get(base)))
     if target.arxiv_id not in refs:
@@ -197,58 +97,26 @@ def _references(section: list[Line], file: str, corpus: Corpus, target: Paper) -
 
 
 def parse_kernel_draft(text: str, file: str, corpus: Corpus) -> Synthesis:
-    lines = _lines(text)
-    preamble, sections = _sections(lines, DRAFT_SECTIONS, file)
-    if not preamble or not preamble[0].text.startswith(KERNEL_TITLE_PREFIX):
-        raise ParseError(file, preamble[0].number if preamble else 1, f"a kernel draft starts with a title line '{KERNEL_TITLE_PREFIX}...'")
-    title_line = preamble[0]
-    drafted = None
-    for line in preamble[1:]:
-        try:
-            drafted = datetime.strptime(line.text.strip(), "%B %d, %Y").date().isoformat()
-        except ValueError:
-            continue
-    intro = _one(sections["1 Introduction"], "1 Introduction", file)
-    goal = _GOAL.match(" ".join(l.text.strip() for l in sections["1 Introduction"]))
-    if not goal:
-        raise ParseError(file, intro.number, "introduction must read 'Analysis of: <paper title>. Research goal: <question>.'")
-    question = goal["question"].strip()
-    if not question.endswith("?"):
-        question = question.rstrip(".")
-    target = _target_from_corpus(corpus, file, intro, title=goal["title"])
-
-    results_line = _one(sections["3 Results"], "3 Results", file)
-    results_text = " ".join(l.text.strip() for l in sections["3 Results"])
-    results = _RESULTS.search(results_text)
-    if not results:
-        raise ParseError(file, results_line.number, "results must read like 'N papers retrieved. N claims extracted, N verified. "
-                                                     "Tribunal: X/10 → VERDICT (revision_round=N). Policy: DECISION.'"
-                                                     + _digits_hint(results_text))
-    counts = {key: _count(results[key], file, results_line.number, what) for key, what in (
-        ("retrieved", "papers retrieved"), ("extracted", "claims extracted"), ("verified", "claims verified"),
-        ("round", "revision round"))}
-    score = float(results["score"])
-    if not 0 <= score <= 10:
-        raise ParseError(file, results_line.number, f"tribunal score must be in [0, 10], found {score}")
-    if results["verdict"] not in rules.VERDICTS:
-        raise ParseError(file, results_line.number, f"verdict must be one of {', '.join(rules.VERDICTS)}, found {results['verdict']!r}")
-
-    claims = _claims(sections["5 Extracted Claims"], file)
-    if len(claims) != counts["extracted"]:
-        raise ParseError(file, results_line.number, f"results state {results['extracted']} claims extracted but the claims table has {len(claims)} rows")
-    verified = sum(1 for _, ok, _ in claims if ok)
-    if verified != counts["verified"]:
-        raise ParseError(file, results_line.number, f"results state {results['verified']} verified but the claims table marks {verified}")
+    """A kernel draft as a synthesis: its structure read by ``draft_format``, the papers looked up in the corpus."""
+    draft = draft_format.parse_kernel_draft(text, file)
+    target = _target_from_corpus(corpus, file, draft.introduction, title=draft.paper_title)
+    results, line = draft.results, draft.results_line.number
+    if results.verdict not in rules.VERDICTS:
+        raise ParseError(file, line, f"verdict must be one of {', '.join(rules.VERDICTS)}, found {results.verdict!r}")
+    if len(draft.claims) != results.claims_extracted:
+        raise ParseError(file, line, f"results state {results.claims_extracted} claims extracted but the claims table has {len(draft.claims)} rows")
+    verified = sum(1 for _, ok, _ in draft.claims if ok)
+    if verified != results.claims_verified:
+        raise ParseError(file, line, f"results state {results.claims_verified} verified but the claims table marks {verified}")
 
     truncations = []
-    drafted_title = title_line.text[len(KERNEL_TITLE_PREFIX):].strip()
+    question, title_line = draft.question, draft.title
+    drafted_title = title_line.text[len(draft_format.TITLE_PREFIX):].strip()
     if drafted_title != question and question.startswith(drafted_title):
         truncations.append(Truncation("/title", title_line.text.strip(), "the draft's research goal (1 Introduction)"))
     elif not question.startswith(drafted_title):
         raise ParseError(file, title_line.number, "title does not match the research goal stated in the introduction")
-    abstract = " ".join(l.text.strip() for l in sections["Abstract"])
-    truncations += _abstract_truncation(abstract, target)
-    uncertainties = [s.strip() + "." for s in " ".join(l.text.strip() for l in sections["4 Uncertainties"]).split(".") if s.strip()]
+    truncations += _abstract_truncation(draft.abstract, target)
 
     return Synthesis(
         research_question=question,
@@ -256,20 +124,20 @@ def parse_kernel_draft(text: str, file: str, corpus: Corpus) -> Synthesis:
         origin_format="kernel-draft",
         origin_file=Path(file).name,
         origin_bytes=text.encode("utf-8"),
-        drafted=drafted,
-        claims_extracted=len(claims),
-        claims_source_grounded=len(claims),
+        drafted=draft.drafted.isoformat() if draft.drafted else None,
+        claims_extracted=len(draft.claims),
+        claims_source_grounded=len(draft.claims),
         claims_verified=verified,
-        claim_confidences=[c for _, _, c in claims],
-        papers_retrieved=counts["retrieved"],
-        sources=_references(sections["References"], file, corpus, target),
-        review_score=score,
-        review_verdict=results["verdict"],
-        revision_round=counts["round"],
-        policy_decision=results["policy"],
+        claim_confidences=[c for _, _, c in draft.claims],
+        papers_retrieved=results.papers_retrieved,
+        sources=_references(draft, corpus, target),
+        review_score=results.score,
+        review_verdict=results.verdict,
+        revision_round=results.revision_round,
+        policy_decision=results.decision,
         policy_basis="Stated in the draft's results section.",
-        uncertainties=uncertainties,
-        pipeline=_methodology(sections["2 Methodology"], file),
+        uncertainties=draft.uncertainties,
+        pipeline=_methodology(draft.methodology, file),
         truncations=truncations,
         report=Artifact("report", "report.txt", "text/plain; charset=utf-8", text.encode("utf-8")),
     )
@@ -311,15 +179,15 @@ def _level_code(value: Line, file: str) -> str:
 
 
 def parse_public_record_page(text: str, file: str, corpus: Corpus) -> Synthesis:
-    lines = _lines(text)
-    preamble, sections = _sections(lines, PAGE_SECTIONS, file)
+    lines = draft_format.lines(text)
+    preamble, sections = draft_format.split_sections(lines, PAGE_SECTIONS, file)
     headings = {l.text.strip(): l for l in lines if l.text.strip() in PAGE_SECTIONS}
     if len(preamble) < 1 or not re.fullmatch(r"SRCH:[0-9A-F]{8}", preamble[0].text.strip()):
         raise ParseError(file, preamble[0].number if preamble else 1, "a public record page starts with its id 'SRCH:' + 8 upper-case hex digits")
     record_id = preamble[0].text.strip()
-    _one(sections["Research Question"], "Research Question", file, headings["Research Question"].number)
+    draft_format.first_line(sections["Research Question"], "Research Question", file, headings["Research Question"].number)
     question = " ".join(l.text.strip() for l in sections["Research Question"])
-    abstract_line = _one(sections["Abstract"], "Abstract", file, headings["Abstract"].number)
+    abstract_line = draft_format.first_line(sections["Abstract"], "Abstract", file, headings["Abstract"].number)
     abstract = " ".join(l.text.strip() for l in sections["Abstract"])
     abstract = abstract.removeprefix("Abstract:").strip()
     target = _target_from_corpus(corpus, file, abstract_line, abstract=abstract)
@@ -337,7 +205,7 @@ def parse_public_record_page(text: str, file: str, corpus: Corpus) -> Synthesis:
     need = lambda section, key: _need(tables[section], key, section, file, headings.get(section))  # noqa: E731
     paper_level = _level_code(need("Verification Level", "Paper level"), file)
     grounded_line = need("Verification Level", "Source-grounded claims")
-    grounded = _count(grounded_line.text, file, grounded_line.number, "source-grounded claims")
+    grounded = draft_format.parse_count(grounded_line.text, file, grounded_line.number, "source-grounded claims")
     tier_line = need("Quality Tier", "Tier")
     if tier_line.text not in rules.TIERS_BY_NAME:
         raise ParseError(file, tier_line.number, f"tier must be one of {', '.join(rules.TIERS_BY_NAME)}, found {tier_line.text!r}")
@@ -402,11 +270,11 @@ def parse_file(path: Path, corpus: Corpus | None = None) -> Synthesis:
     except UnicodeDecodeError as exc:
         raise ParseError(str(path), None, f"not UTF-8 text ({exc})") from None
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    if first.startswith(KERNEL_TITLE_PREFIX):
+    if first.startswith(draft_format.TITLE_PREFIX):
         return parse_kernel_draft(text, str(path), corpus)
     if first.startswith("SRCH:"):
         return parse_public_record_page(text, str(path), corpus)
-    raise ParseError(str(path), 1, f"unknown format: expected a kernel draft ('{KERNEL_TITLE_PREFIX}...') or a public record page ('SRCH:XXXXXXXX')")
+    raise ParseError(str(path), 1, f"unknown format: expected a kernel draft ('{draft_format.TITLE_PREFIX}...') or a public record page ('SRCH:XXXXXXXX')")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 from generator.digests import sha256_json
 from generator.errors import Problem
 from generator.parallel import parallel_map
-from generator.records import gate, log, rules
+from generator.records import gate, log, rules, versions
 from generator.records.layout import (CORRECTIONS_DIR, LOG_FILE, MANIFEST_FILE, PROVENANCE_FILE, RecordFiles, artifact_problems,
                                       folder_name, read_record, record_folders)
 from generator.records.schemas import schema_problems
@@ -60,9 +60,12 @@ def schema_checked(record: RecordFiles) -> list[Problem]:
 def log_cross_problems(file: str, records: list[RecordFiles], entries: list[log.LogEntry]) -> list[Problem]:
     """``log.log_problems`` over the records whose documents all passed their schemas, and the log
     lines of those records only: a record that failed is reported already, and only a schema-valid
-    one can safely be indexed into."""
+    one can safely be indexed into. Then the version links among those records, judged by the log's
+    order (``versions.tree_problems``)."""
     failed = {r.record_id for r in records if r.schema_failed and isinstance(r.record_id, str)}
-    return log.log_problems(file, [r for r in records if not r.schema_failed], [e for e in entries if e.record_id not in failed])
+    valid = [r for r in records if not r.schema_failed]
+    return (log.log_problems(file, valid, [e for e in entries if e.record_id not in failed])
+            + versions.tree_problems(valid, entries, frozenset(failed)))
 
 
 def validate_record(folder: Path) -> tuple[RecordFiles, list[Problem]]:

@@ -21,6 +21,7 @@ renders the whole nav into every page, which is quadratic in the number of recor
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -33,7 +34,7 @@ from generator.digests import sha256_bytes
 from generator.errors import SovereignError, ValidationFailed
 from generator.fsio import dump_json, link_or_copy
 from generator.parallel import parallel_map
-from generator.records import layout
+from generator.records import layout, versions
 from generator.records.log import LogEntry, log_bytes, read_log
 from generator.records.schemas import SCHEMA_DIR, SCHEMA_FILES
 from generator.transparency import checkpoint as cp
@@ -84,7 +85,9 @@ def load_views(records_dir: Path) -> tuple[list[RecordView], dict[str, Path], li
     entries, problems = read_log(records_dir) if records else ([], [])
     if problems:
         raise ValidationFailed(problems)
-    views = [record.derived for record in records]
+    newer = versions.newer_versions(record.manifest for record in records)  # each earlier version links to its newer one
+    views = [dataclasses.replace(record.derived, newer_version=newer.get(record.record_id)) if record.record_id in newer
+             else record.derived for record in records]
     return views, {view.record_id: record.folder for view, record in zip(views, records)}, entries
 
 

@@ -27,6 +27,7 @@ def folded_view(view: RecordView) -> dict:
         "status_reason": folded.status_reason,
         "correction_count": folded.correction_count,
         "corrected_fields": corrected,
+        "newer_version": view.newer_version,  # derived at build time; the record's own link is in its values
         "values": folded.values,
     }
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from generator.digests import sha256_bytes
 from generator.records import corrections as corr
-from generator.records import rules
+from generator.records import rules, versions
 from generator.records.layout import (CHECKPOINT_FILE, FEED_FILE, HISTORY_FILE, INDEX_JSON, LOG_FILE, SITE_MANIFEST_FILE,
                                       folder_name)
 from generator.records.corrections import FoldedRecord
@@ -284,6 +284,8 @@ class RecordView:
     folded: FoldedRecord
     claims: ClaimTable | None = None  # the individual claims, when the report holding them was given
     claims_problem: str | None = None  # why a given report's claims are not shown
+    previous_version: str | None = None  # the record this one is a new version of (its manifest says so)
+    newer_version: str | None = None  # the record that is a new version of this one (derived at build time)
 
     @property
     def record_id(self) -> str:
@@ -307,12 +309,14 @@ class RecordView:
         return self.corrections[-1]["at"] if self.corrections else self.manifest["dates"]["recorded"]
 
 
-def record_view(manifest: dict, provenance: dict, corrections: list[dict], report: bytes | None = None) -> RecordView:
+def record_view(manifest: dict, provenance: dict, corrections: list[dict], report: bytes | None = None,
+                newer_version: str | None = None) -> RecordView:
     """The view of one validated record; ``report`` is its report artifact's bytes (``read_report``), which
-    hold the individual claims the page lists. Without it the page says where the claims are."""
+    hold the individual claims the page lists. Without it the page says where the claims are.
+    ``newer_version`` is the record that names this one as its previous version (``versions.newer_versions``)."""
     claims, problem = claim_table(manifest, provenance or {}, report)
     return RecordView(folder_name(manifest["record_id"]), manifest, provenance, corrections,
-                      corr.fold(manifest, corrections), claims, problem)
+                      corr.fold(manifest, corrections), claims, problem, versions.previous_id(manifest), newer_version)
 
 
 def _table(rows: list[tuple[str, str]], header: tuple[str, str] = ("Field", "Value")) -> str:
@@ -367,6 +371,8 @@ def index_row(view: RecordView) -> dict:
         "review_score": review.get("score"),
         "recorded": view.manifest["dates"]["recorded"],
         "correction_count": view.folded.correction_count,
+        "is_new_version_of": view.previous_version,
+        "newer_version": view.newer_version,
         "page": view.url,
         "files": f"{RECORDS_DIR}/{view.folder_name}/",
     }

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from generator.escape import front_matter_title, html, html_blocks, html_link, html_text, json_for_script
 from generator.records import corrections as corr
 from generator.records import rules
-from generator.records.layout import CHECKPOINT_FILE, FOLDED_FILE, PROOFS_FILE, entry_file, published_files
+from generator.records.layout import CHECKPOINT_FILE, FOLDED_FILE, PROOFS_FILE, entry_file, folder_name, published_files
 from generator.website.pages import (BANNERS, CLAIM_LEVEL_NOTE, CORRECTIONS_NOTE, DIMENSIONS_NOTE, NO_CLAIMS_NOTE,
                                      PROVENANCE_NOTES, QUALITY_GUIDE_PAGE, TIER_NOTE, ClaimTable, RecordView, _date, _or,
                                      arxiv_url, label, labelled)
@@ -78,6 +78,8 @@ def record_html(view: RecordView) -> str:
                + (f", drafted {html_text(dates['drafted'])}" if dates.get("drafted") else "") + ".<br />\n"
                f"Target paper: {html_text(target.get('title'))} ({html_link(target_label, target_url or '')}), "
                f"by {authors}.</p>")
+    if links := version_links(view):
+        out.append(links)
 
     out.append(_h2("abstract", "Abstract"))
     out.append(html_blocks(target.get("abstract") or "No abstract recorded."))
@@ -275,6 +277,21 @@ def banner(view: RecordView) -> str:
             f'<p class="admonition-title">{title.format(date=html_text(date))}</p>\n'
             f"<p><strong>Status: {labelled(status)}.</strong> {meaning}</p>\n"
             f"<p><strong>Reason:</strong> {html_text(reason)}</p>\n</div>")
+
+
+def version_links(view: RecordView) -> str:
+    """Links to the record's previous and newer versions (DataCite IsNewVersionOf / IsPreviousVersionOf);
+    a newer version is announced as Crossmark does, at the top of the page. '' for a record with neither."""
+    out = []
+    if view.newer_version:
+        link = html_link(view.newer_version, f"../{folder_name(view.newer_version)}/")
+        out.append('<div class="admonition info">\n<p class="admonition-title">A newer version of this record exists</p>\n'
+                   f"<p>{link} is a later run of the same research question about the same paper. "
+                   "This record stays as it was published.</p>\n</div>")
+    if view.previous_version:
+        link = html_link(view.previous_version, f"../{folder_name(view.previous_version)}/")
+        out.append(f"<p>This record is a new version of {link}.</p>")
+    return "\n".join(out)
 
 
 def _review_sentence(review: dict, policy: dict) -> str:
