@@ -35,8 +35,11 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _fast(value: Any) -> bytes | None:
-    """RFC 8785 bytes of a JSON object or array through the C encoder, or None where they might differ."""
+def _fast(value: Any, parsed: bool = False) -> bytes | None:
+    """RFC 8785 bytes of a JSON object or array through the C encoder, or None where they might differ.
+
+    ``parsed``: the value came from ``json.loads`` (only dicts with string keys, lists, strings, numbers,
+    booleans and None), so nothing in it can be coerced and the round-trip check is skipped."""
     if type(value) not in (dict, list):
         return None
     try:
@@ -50,26 +53,30 @@ def _fast(value: Any) -> bytes | None:
         return None  # a number RFC 8785 may write otherwise
     if (b"\xee" in data or b"\xef" in data) and any(lead in data for lead in _BEYOND_BMP):
         return None  # keys may sort otherwise
-    if json.loads(text) != value:
+    if not parsed and json.loads(text) != value:
         return None  # the encoder coerced something (a non-string key, a tuple)
     return data
 
 
-def _by_member(value: dict) -> bytes | None:
+def _by_member(value: dict, parsed: bool = False) -> bytes | None:
     """RFC 8785 bytes of an object assembled member by member, or None if its keys cannot be vouched for."""
     keys = sorted(value) if all(type(key) is str for key in value) else None
     if keys is None or _fast(keys) is None:  # the keys' own order and escaping test
         return None
-    return b"{" + b",".join(_ENCODE(key).encode("utf-8") + b":" + canonical_json(value[key]) for key in keys) + b"}"
+    return b"{" + b",".join(_ENCODE(key).encode("utf-8") + b":" + canonical_json(value[key], parsed=parsed)
+                            for key in keys) + b"}"
 
 
-def canonical_json(value: Any) -> bytes:
-    """RFC 8785 (JCS) bytes: the same value always hashes the same, whatever the file layout."""
-    data = _fast(value)
+def canonical_json(value: Any, *, parsed: bool = False) -> bytes:
+    """RFC 8785 (JCS) bytes: the same value always hashes the same, whatever the file layout.
+
+    ``parsed=True`` only for a value exactly as ``json.loads`` returned it (or a dict of its members):
+    it skips a check that only values built in code need."""
+    data = _fast(value, parsed)
     if data is None and type(value) is dict:
-        data = _by_member(value)
+        data = _by_member(value, parsed)
     return data if data is not None else rfc8785.dumps(value)
 
 
-def sha256_json(value: Any) -> str:
-    return sha256_bytes(canonical_json(value))
+def sha256_json(value: Any, *, parsed: bool = False) -> str:
+    return sha256_bytes(canonical_json(value, parsed=parsed))

@@ -165,8 +165,8 @@ def log_problems(file: str, records: list[RecordFiles], entries: list[LogEntry])
         if document is None:
             problems.append(Problem(file, "", f"{where}: logs {target}, which does not exist: a published file was deleted"))
             continue
-        if sha256_json(document) != entry.sha256:
-            problems.append(Problem(str(target), "", f"file hashes to {sha256_json(document)}, the log (line {entry.index + 1}) says {entry.sha256}: it was edited after publication"))
+        if sha256_json(document, parsed=True) != entry.sha256:
+            problems.append(Problem(str(target), "", f"file hashes to {sha256_json(document, parsed=True)}, the log (line {entry.index + 1}) says {entry.sha256}: it was edited after publication"))
         if event_time(document, entry.sequence) != entry.at:
             problems.append(Problem(str(target), "", f"dated {event_time(document, entry.sequence)!r}, the log (line {entry.index + 1}) says {entry.at!r}"))
     for record_id, record in sorted(by_id.items()):

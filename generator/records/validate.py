@@ -18,10 +18,10 @@ from generator.records.layout import (CORRECTIONS_DIR, LOG_FILE, MANIFEST_FILE, 
 from generator.records.schemas import schema_problems
 
 
-def manifest_digest(manifest: dict) -> str:
+def manifest_digest(manifest: dict, *, parsed: bool = False) -> str:
     """The SHA-256 of the manifest's RFC 8785 form without its own ``sha256`` field (for a manifest
-    parsed from JSON: string keys)."""
-    return sha256_json({k: v for k, v in manifest.items() if k != "sha256"})
+    parsed from JSON: string keys); ``parsed`` as in ``canonical_json``."""
+    return sha256_json({k: v for k, v in manifest.items() if k != "sha256"}, parsed=parsed)
 
 
 def _artifact_problems(record: RecordFiles) -> list[Problem]:
@@ -84,7 +84,7 @@ def validate_record(folder: Path) -> tuple[RecordFiles, list[Problem]]:
     if record.manifest is not None:
         if manifest_valid:
             problems += gate.rule_problems(manifest_file, record.manifest)
-        digest = manifest_digest(record.manifest)
+        digest = manifest_digest(record.manifest, parsed=True)
         if record.manifest.get("sha256") != digest:
             problems.append(Problem(manifest_file, "/sha256", f"manifest digest does not match its content (expected {digest}): it was edited after publication"))
         record_id = record.manifest.get("record_id")
