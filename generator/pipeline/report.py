@@ -1,7 +1,8 @@
 """The report artifact: ``report.md``, in the section order of the kernel's drafts.
 
 Title, Abstract, 1 Introduction, 2 Methodology, 3 Results, 4 Uncertainties, 5 Extracted Claims
-(table: Claim | Verified | Confidence, then each claim's evidence), References. Nothing is shortened:
+(table: Claim | Verified | Confidence, then each claim's evidence, with its stance -- supported,
+contradicted by a named source, or not enough information), References. Nothing is shortened:
 the title is the whole research question and the abstract the whole abstract. Every text that did not
 come from this module (question, titles, abstracts, claims, queries, model reasons) is untrusted and
 goes through ``generator.escape`` (``md_inline``/``md_code``), so it renders as the text it is,
@@ -11,15 +12,17 @@ so ``3 Results`` reads the same to a person and to the importer's parser.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Mapping
 
 from generator.corpus import Paper
-from generator.pipeline.claims import CLAIM_RULE, CheckedClaim
+from generator.pipeline.claims import CLAIM_RULE, CheckedClaim, Claim
 from generator.pipeline.policy import PolicyDecision
 from generator.pipeline.tribunal import TribunalResult
 from generator.records.compose import SourceRef
 from generator.escape import md_code, md_inline
+from generator.pipeline.verification import CONTRADICT, SUPPORT, Verification
 
 REPORT_FILE = "report.md"
 REPORT_MEDIA_TYPE = "text/markdown; charset=utf-8"
@@ -41,6 +44,8 @@ class ReportData:
     policy: PolicyDecision
     uncertainties: tuple[str, ...]
     references: tuple[SourceRef, ...]
+    verdicts: Mapping[Claim, Verification] = field(default_factory=dict)  # each claim's label and contradicted_by
+    measurement: dict[str, Any] | None = None  # the shipped SciFact figures of exactly this verifier, if any
 
     @property
     def claims_verified(self) -> int:
@@ -53,6 +58,51 @@ def results_line(papers: int, claims: int, verified: int, score: float, verdict:
     1.5/10 → REJECT (revision_round=0). Policy: ESCALATE_TO_OWNER.'"""
     return (f"{papers} papers retrieved. {claims} claims extracted, {verified} verified. "
             f"Tribunal: {score:.1f}/10 → {verdict} (revision_round={revision_round}). Policy: {decision}.")
+
+
+def measurement_summary(measurement: dict[str, Any]) -> str:
+    """One sentence: the measured figures of the verifier in use, at its threshold (verifier_eval.json entry)."""
+    pair = measurement["pair_task"]
+    return (f"Measured on {measurement['dataset']} {measurement['split']} ({pair['pairs']} claim-abstract pairs, "
+            f"{measurement['figures'].split(' (')[0]}), this verifier at threshold {measurement['settings']['threshold']:g} "
+            f"verified {pair['recall']:.0%} of supported pairs with precision {pair['precision']:.2f} (balanced accuracy "
+            f"{pair['balanced_accuracy']:.2f}, AUROC {_or_na(pair['auroc'])}), called {measurement['contradict_called_verified']:.0%} "
+            f"of contradicted pairs verified, and verified {measurement['pipeline']['false_verification_rate']:.0%} of "
+            f"claims whose {measurement['pipeline']['sources_per_claim']} retrieved sources held no evidence.")
+
+
+def _or_na(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def measurement_sentences(measurement: dict[str, Any]) -> list[str]:
+    """The figures of the verifier in use, each task defined in one sentence (for the methodology)."""
+    tasks = measurement.get("tasks") or {}
+    abstract, reference = measurement["abstract_level"], measurement.get("reference") or {}
+    low, high = reference.get("abstract_label_only_f1", [None, None])
+    out = [measurement_summary(measurement)]
+    out += [f"Pair task: {tasks['pair']}" if tasks.get("pair") else "",
+            f"Contradiction: {tasks['contradiction']}" if tasks.get("contradiction") else "",
+            f"Pipeline setting: {tasks['pipeline']}" if tasks.get("pipeline") else ""]
+    if tasks.get("abstract_level"):
+        out.append(f"Abstract level: {tasks['abstract_level']} This verifier: F1 {abstract['f1']:.2f}"
+                   + (f" (VeriSci, a trained neural system, reports {low:.2f}-{high:.2f} on the dev split)." if low else "."))
+    return [sentence for sentence in out if sentence]
+
+
+_STANCE = {SUPPORT: "supported", CONTRADICT: "contradicted"}
+
+
+def _stance(verdict: Verification | None) -> str:
+    """'; stance: ...' for the evidence line: the label, and the source that contradicts the claim, if any."""
+    if verdict is None:
+        return ""
+    against = (f"contradicted by {_source_label(verdict.contradicted_by)} (score {verdict.contradiction_score:.4f})"
+               if verdict.contradicted_by else "")
+    if verdict.label == CONTRADICT and against:
+        return f"; stance: {against}"
+    word = _STANCE.get(verdict.label, "not enough information")
+    return f"; stance: {word}" + (f", also {against}" if against else "")
 
 
 def _date(moment: datetime) -> str:
@@ -80,6 +130,8 @@ def render_report(data: ReportData) -> bytes:
 
     out.append("## 2 Methodology\n")
     out.append(" ".join(md_inline(sentence) for sentence in data.methodology) + "\n")
+    if data.measurement:
+        out.append(" ".join(md_inline(sentence) for sentence in measurement_sentences(data.measurement)) + "\n")
     if data.queries:
         out.append("Search queries, as sent:\n")
         out.append("\n".join(f"{i}. {md_code(q)}" for i, q in enumerate(data.queries, start=1)) + "\n")
@@ -109,7 +161,8 @@ def render_report(data: ReportData) -> bytes:
         for i, c in enumerate(data.claims, start=1):
             line = (f"{i}. {md_inline(c.claim.location)}; {md_inline(c.claim.rule)}; extraction confidence "
                     f"{c.claim.confidence:.2f}; best independent source {_source_label(c.best_source)} "
-                    f"(score {c.best_score:.4f}, {'verified' if c.verified else 'not verified'}); nearest source by "
+                    f"(score {c.best_score:.4f}, {'verified' if c.verified else 'not verified'})"
+                    f"{_stance(data.verdicts.get(c.claim))}; nearest source by "
                     f"embedding {_source_label(c.nearest_source)} (cosine {c.nearest_similarity:.4f})")
             if c.withdrawn:
                 line += "; withdrawn from the synthesis in revision"

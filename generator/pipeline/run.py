@@ -33,7 +33,8 @@ from generator.pipeline.config import PipelineConfig
 from generator.pipeline.embeddings import HashingEmbeddings, NimEmbeddings, SemanticIndex
 from generator.pipeline.policy import PolicyDecision, PolicyFacts, decide
 from generator.pipeline.progress import NullProgress, Progress
-from generator.pipeline.report import REPORT_FILE, REPORT_MEDIA_TYPE, ReportData, render_report, results_line
+from generator.pipeline.report import (REPORT_FILE, REPORT_MEDIA_TYPE, ReportData, measurement_summary, render_report,
+                                      results_line)
 from generator.pipeline.retry import RetryPolicy
 from generator.pipeline.search import ArxivApiSearch, CorpusSearch, SearchError, derive_queries, paper_from_result, run_queries
 from generator.pipeline.tribunal import TRIBUNAL_VERSION, Draft, LlmReviewer, OfflineReviewer, Reviewer, TribunalResult, run_tribunal
@@ -209,7 +210,8 @@ def load_verifier_measurement(settings: dict) -> dict | None:
         return None
     for entry in data.get("verifiers", []):
         if entry.get("settings") == settings:
-            return {**entry, "dataset": data.get("dataset", "SciFact"), "split": data.get("split", "train")}
+            return {**entry, "dataset": data.get("dataset", "SciFact"), "split": data.get("split", "train"),
+                    "tasks": data.get("tasks"), "reference": data.get("reference")}
     return None
 
 
@@ -229,14 +231,13 @@ def state_uncertainties(config: PipelineConfig, *, verifier: Verifier, measureme
     if method == "tfidf-cosine":
         out.append("TF-IDF verification is a weak signal: it measures shared words and bigrams, not whether a "
                    "source supports the claim.")
+    elif method == "stance-lr":
+        out.append("stance-lr verification reads shared words and lexical cues of agreement (negation, increase or "
+                   "decrease, antonyms, numbers), not meaning; it was trained on biomedical abstracts.")
     else:
         out.append(f"{method} verification measures shared words, not whether a source supports the claim.")
     if measurement:
-        out.append(f"Measured on {measurement['dataset']} {measurement['split']} ({measurement['pairs']} claim-abstract "
-                   f"pairs), this verifier at these settings had precision {measurement['precision']:.2f}, recall "
-                   f"{measurement['recall']:.2f} and F1 {measurement['f1']:.2f} (cross-validated F1 "
-                   f"{measurement['cross_validated_f1']:.2f}); it misses about "
-                   f"{round(100 * (1 - measurement['recall']))}% of supported claims.")
+        out.append(measurement_summary(measurement))
     else:
         out.append(f"The accuracy of the {method} verifier at these settings has not been measured.")
     if config.search.backend == "offline":
@@ -314,11 +315,13 @@ def run_pipeline(question: str, paper_id: str, config: PipelineConfig, records_d
         threshold = verifier.settings.threshold
         texts = {p.versioned_id: passage(p) for p in independent}
         checked: list[CheckedClaim] = []
+        verdicts = {}
         for claim, ranking in zip(claims, rankings):
             order = [doc_id for doc_id, _ in ranking]
             if config.verification.max_sources_per_claim is not None:
                 order = order[: config.verification.max_sources_per_claim]
             result = verifier.verify(claim.text, [(doc_id, texts[doc_id]) for doc_id in order])
+            verdicts[claim] = result
             nearest, similarity = ranking[0] if ranking else (None, 0.0)
             checked.append(CheckedClaim(
                 claim=claim, verified=result.verified, best_source=result.best_source, best_score=result.best_score,
@@ -354,7 +357,8 @@ def run_pipeline(question: str, paper_id: str, config: PipelineConfig, records_d
     final_claims = tribunal.draft.claims
     synthesis = _synthesis(question, paper_id, config, target, target_at, papers, timed.retrieved_at, queries, service,
                            final_claims, tribunal, tribunal_backend, policy, settings, measurement is not None,
-                           provider, embeddings, verifier, sentences_count=len(sentences))
+                           provider, embeddings, verifier, sentences_count=len(sentences), verdicts=verdicts,
+                           measurement=measurement)
     files = compose_record(synthesis)
     record_id = json.loads(files[MANIFEST_FILE])["record_id"]
     progress.done("report", f"{record_id}: {', '.join(sorted(files))}")
@@ -375,7 +379,8 @@ def _synthesis(question: str, paper_id: str, config: PipelineConfig, target: Pap
                papers: list[Paper], retrieved_at: dict[str, str], queries: list[str], service: str,
                claims: tuple[CheckedClaim, ...], tribunal: TribunalResult, tribunal_backend: str,
                policy: PolicyDecision, settings: dict, measured: bool, provider: str, embeddings,
-               verifier: Verifier, *, sentences_count: int) -> Synthesis:
+               verifier: Verifier, *, sentences_count: int, verdicts: dict | None = None,
+               measurement: dict | None = None) -> Synthesis:
     cited = list(dict.fromkeys(c.best_source for c in claims if c.best_source and c.best_score > 0))
     cited_bases = {split_arxiv_id(v)[0] for v in cited}
     sources = [SourceRef(target.arxiv_id, target.version, "target", target, target_at)]
@@ -415,6 +420,7 @@ def _synthesis(question: str, paper_id: str, config: PipelineConfig, target: Pap
         question=question, target=target, drafted=now, methodology=methodology, queries=tuple(queries),
         papers_retrieved=len(papers), claims=claims, verifier=settings["method"], threshold=settings["threshold"],
         tribunal=tribunal, policy=policy, uncertainties=tribunal.draft.uncertainties, references=tuple(references),
+        verdicts=verdicts or {}, measurement=measurement,
     ))
     inputs = {"question": question, "paper": paper_id, "config": config.as_dict()}
     return Synthesis(
