@@ -49,8 +49,8 @@ def test_each_seed_question_gives_a_valid_record(seed, tmp_path, fixed_epoch):
     pipeline = provenance["pipeline"]
     assert pipeline["parameters_source"] == "Pipeline configuration of this run."
     assert pipeline["search"]["query_count"] == len(pipeline["search"]["queries"]) == 4
-    assert pipeline["verification"]["method"] == "tfidf-cosine" and pipeline["verification"]["threshold"] == 0.15
-    assert pipeline["verification"]["ngram_range"] == [1, 2] and "parameters" in pipeline["verification"]
+    assert pipeline["verification"]["method"] == "stance-lr" and 0.5 <= pipeline["verification"]["threshold"] <= 0.9
+    assert "training_data_sha256" in pipeline["verification"]["parameters"]
     assert pipeline["embedding"] == {"provider": "local", "model": "local-hashing-v1", "dimension": 1024}
     assert pipeline["tribunal"]["backend"].startswith("offline evidence reviewer")
     sources = provenance["sources"]
@@ -59,8 +59,9 @@ def test_each_seed_question_gives_a_valid_record(seed, tmp_path, fixed_epoch):
     assert provenance["retrieval"]["papers_retrieved"] == result.papers_retrieved >= len(sources) - 1
     assert provenance["claims"]["extracted"] == result.claims_extracted > 0
     assert provenance["claims"]["source_grounded"] == result.claims_extracted
-    assert "TF-IDF verification is a weak signal" in provenance["uncertainties"][0]
-    assert provenance["uncertainties"][1].startswith("Measured on SciFact train (919 claim-abstract pairs)")
+    assert provenance["uncertainties"][0].startswith("stance-lr verification reads shared words")
+    assert provenance["uncertainties"][1].startswith("Measured on SciFact train (919 claim-abstract pairs, out-of-fold)")
+    assert "of contradicted pairs verified" in provenance["uncertainties"][1]
     assert manifest["quality_dimensions"]["uncertainty_disclosure"]["rating"] == "HIGH"  # verifier measured
     assert manifest["quality_dimensions"]["reproducibility_status"]["rating"] == "HIGH"
     # Independent sources only: the target is never the evidence for its own claims.
