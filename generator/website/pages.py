@@ -806,7 +806,7 @@ def _verifier_section(evaluation: dict | None, in_use: dict[str, int]) -> list[s
     # One column per verifier (and baseline), one row per measure: the table keeps to the page's width.
     verifiers = evaluation.get("verifiers", [])
     baselines = sorted((evaluation.get("baselines") or {}).items())
-    columns = [md_code(v.get("name")) for v in verifiers] + [md_inline(f"baseline: {name}") for name, _ in baselines]
+    columns = [md_code(v.get("name")) for v in verifiers] + [md_inline(name.replace("_", " ")) for name, _ in baselines]
     entries = verifiers + [b for _, b in baselines]
 
     def row(get) -> list:
@@ -816,16 +816,16 @@ def _verifier_section(evaluation: dict | None, in_use: dict[str, int]) -> list[s
     measures = [
         ("Records using it", [in_use.get(v.get("name"), 0) for v in verifiers] + ["n/a"] * len(baselines)),
         ("Threshold", [(v.get("settings") or {}).get("threshold") for v in verifiers] + ["n/a"] * len(baselines)),
-        ("Figures are", [v.get("figures") for v in verifiers] + ["n/a"] * len(baselines)),
-        ("Pair task: precision", row(lambda e: pair(e, "precision"))),
-        ("Pair task: recall", row(lambda e: pair(e, "recall"))),
-        ("Pair task: F1", row(lambda e: pair(e, "f1"))),
-        ("Pair task: AUROC", row(lambda e: pair(e, "auroc"))),
-        ("Pair task: balanced accuracy", row(lambda e: pair(e, "balanced_accuracy"))),
+        ("Figures are", [(v.get("figures") or "").split(" (")[0] or None for v in verifiers] + ["n/a"] * len(baselines)),
+        ("Pair: precision", row(lambda e: pair(e, "precision"))),
+        ("Pair: recall", row(lambda e: pair(e, "recall"))),
+        ("Pair: F1", row(lambda e: pair(e, "f1"))),
+        ("Pair: AUROC", row(lambda e: pair(e, "auroc"))),
+        ("Pair: balanced accuracy", row(lambda e: pair(e, "balanced_accuracy"))),
         ("Contradicting pairs called verified", row(lambda e: e.get("contradict_called_verified"))),
-        ("Abstract-level label-only F1", row(lambda e: (e.get("abstract_level") or {}).get("f1"))),
-        ("Pipeline: verified without gold evidence", row(lambda e: (e.get("pipeline") or {}).get("false_verification_rate"))),
-        ("Pipeline: verified through the gold abstract", row(lambda e: (e.get("pipeline") or {}).get("share_verified_through_gold"))),
+        ("Abstract-level F1", row(lambda e: (e.get("abstract_level") or {}).get("f1"))),
+        ("Pipeline: verified, no gold source", row(lambda e: (e.get("pipeline") or {}).get("false_verification_rate"))),
+        ("Pipeline: verified via gold", row(lambda e: (e.get("pipeline") or {}).get("share_verified_through_gold"))),
         ("Pairs", row(lambda e: pair(e, "pairs"))),
     ]
     lines = ["| Measure | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
