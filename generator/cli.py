@@ -124,12 +124,12 @@ def correct_command(record_id, update_type, reason, fields, values, by, records_
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON instead of a table.")
 @click.option("--out", type=click.Path(path_type=Path), help="Also write the JSON result to this file (atomically).")
 def eval_verifier_command(data_dir: Path, split: str, verifiers: tuple[str, ...], as_json: bool, out: Path | None) -> None:
-    """Measure claim verifiers and BM25 retrieval on SciFact-format data.
+    """Measure claim verifiers (pair task, contradictions, abstract level, pipeline) on SciFact-format data.
 
     \b
-    Example:
-      sovereign-publish eval-verifier data/scifact --verifier tfidf-cosine \\
-        --verifier claim-coverage --out generator/data/verifier_eval.json
+    Example (regenerates the shipped figures):
+      sovereign-publish eval-verifier generator/data/scifact \\
+        --out generator/data/verifier_eval.json
     """
     from generator.evaluation.scifact import evaluate_scifact, format_table
     from generator.fsio import atomic_write_json, dump_json

@@ -18,11 +18,13 @@ from click.testing import CliRunner
 
 from generator.cli import cli
 from generator.errors import InputError
-from generator.evaluation.scifact import evaluate_scifact, load_scifact, pair_scores
+from generator.evaluation.scifact import abstract_level, evaluate_scifact, load_scifact, pair_scores, pair_task
+from generator.scifact import Claim, grouped_folds
 from generator.pipeline.verification import CLAIM_COVERAGE_THRESHOLD, make_verifier
 
 TINY = Path(__file__).parent / "data" / "scifact_tiny"
 SHIPPED_EVAL = Path(__file__).parents[1] / "generator" / "data" / "verifier_eval.json"
+SHIPPED_DATA = Path(__file__).parents[1] / "generator" / "data" / "scifact"
 VERIFIER_NAMES = ["tfidf-cosine", "claim-coverage"]
 
 # (claim id, doc id, gold label, verdict) -- the table of the fixture's README.
@@ -103,65 +105,98 @@ def test_each_pair_gets_the_verdict_built_into_the_fixture(name):
 
 
 @pytest.mark.parametrize("name", VERIFIER_NAMES)
-def test_precision_recall_and_f1_are_exact(name):
-    # TP = pairs 1-1, 2-2, 3-3, 6-6; FP = 4-4; FN = 5-5; TN = 3-4, 7-1.
-    true_pos, false_pos, false_neg = 4, 1, 1
-    precision = true_pos / (true_pos + false_pos)  # 0.8
-    recall = true_pos / (true_pos + false_neg)  # 0.8
-    f1 = 2 * precision * recall / (precision + recall)  # 0.8
-
+def test_pair_task_counts_only_support_as_right_to_verify(name):
+    # Positive = gold SUPPORT (1-1, 3-3, 5-5, 6-6). Verified: 1-1, 2-2, 3-3, 4-4, 6-6.
+    # TP 3 (1-1, 3-3, 6-6); FP 2 (2-2 contradicts, 4-4 no evidence); FN 1 (5-5); TN 2 (3-4, 7-1).
+    precision, recall, specificity = 3 / 5, 3 / 4, 2 / 4
     [result] = evaluate_scifact(TINY, verifier_names=[name]).verifiers
-    assert (result.precision, result.recall, result.f1) == pytest.approx((precision, recall, f1))
-    assert (result.pairs, result.positives, result.true_positives, result.false_positives) == (8, 5, 4, 1)
-    per_label = result.to_json()["per_label"]
-    assert per_label["SUPPORT"] == {"pairs": 4, "verified": 3, "recall": 0.75}
-    assert per_label["CONTRADICT"] == {"pairs": 1, "verified": 1, "recall": 1.0}
-    assert per_label["NEI"] == {"pairs": 3, "verified": 1, "false_positive_rate": round(1 / 3, 4)}
+    assert result.pair["precision"] == round(precision, 4) and result.pair["recall"] == recall
+    assert result.pair["f1"] == round(2 * precision * recall / (precision + recall), 4)
+    assert result.pair["balanced_accuracy"] == (recall + specificity) / 2
+    assert result.contradict_called_verified == 1.0  # a word-overlap rule cannot see the negation
+    assert result.per_label["CONTRADICT"] == {"SUPPORT": 1, "CONTRADICT": 0, "NOT_ENOUGH_INFO": 0}
+    assert result.per_label["NEI"] == {"SUPPORT": 1, "CONTRADICT": 0, "NOT_ENOUGH_INFO": 2}
 
 
-def test_retrieval_recall_at_k_counts_claims_whose_evidence_is_ranked():
-    # Claims 1, 2, 3 and 6 find their one evidence document first; claim 5 shares no word with any.
-    retrieval = evaluate_scifact(TINY).retrieval
-    assert (retrieval.claims_with_evidence, retrieval.gold_documents) == (5, 5)
-    assert [retrieval.recall_at(k) for k in (1, 3, 10)] == [0.8, 0.8, 0.8]
-    assert [retrieval.doc_recall_at(k) for k in (1, 3, 10)] == [0.8, 0.8, 0.8]
+def test_auroc_and_balanced_accuracy_of_hand_made_rows():
+    rows = [("SUPPORT", True, 0.9), ("SUPPORT", False, 0.4), ("CONTRADICT", False, 0.5), ("NEI", False, 0.1)]
+    task = pair_task(rows)
+    # Scores: support 0.9 and 0.4 against others 0.5 and 0.1: 3 of 4 pairs ordered right.
+    assert task["auroc"] == 0.75
+    assert task["balanced_accuracy"] == (1 / 2 + 1) / 2 and task["precision"] == 1.0
+
+
+def test_baselines_are_trivial_on_every_task():
+    baselines = evaluate_scifact(TINY, verifier_names=["tfidf-cosine"]).baselines
+    always, never = baselines["always_verified"], baselines["never_verified"]
+    assert always["pair_task"]["recall"] == 1.0 and always["pair_task"]["precision"] == 0.5  # 4 of 8 SUPPORT
+    assert always["pair_task"]["balanced_accuracy"] == never["pair_task"]["balanced_accuracy"] == 0.5
+    assert always["contradict_called_verified"] == 1.0 and never["contradict_called_verified"] == 0.0
+    assert never["pair_task"]["f1"] == 0.0 and never["abstract_level"]["f1"] == 0.0
+    assert never["pipeline"]["false_verification_rate"] == 0.0
+
+
+def test_abstract_level_label_only_counts_label_matches():
+    gold = {("1", "a", "SUPPORT"), ("2", "b", "CONTRADICT")}
+    predicted = {("1", "a", "SUPPORT"), ("2", "b", "SUPPORT"), ("3", "c", "CONTRADICT")}
+    task = abstract_level(predicted, gold)
+    assert (task["correct"], task["precision"], task["recall"]) == (1, round(1 / 3, 4), 0.5)
+
+
+# --- grouped folds ---------------------------------------------------------------------------------
+
+
+def test_grouped_folds_never_split_claims_that_share_a_document():
+    dataset = load_scifact(SHIPPED_DATA)
+    fold_of = grouped_folds(dataset.claims, 5)
+    by_document: dict[str, set[int]] = {}
+    for claim in dataset.claims:
+        for doc_id in (*claim.cited_doc_ids, *claim.evidence):
+            by_document.setdefault(doc_id, set()).add(fold_of[claim.claim_id])
+    assert all(len(folds) == 1 for folds in by_document.values())
+    sizes = [sum(1 for f in fold_of.values() if f == fold) for fold in range(5)]
+    assert sum(sizes) == len(dataset.claims) and max(sizes) - min(sizes) <= 0.1 * len(dataset.claims)
+    assert grouped_folds(dataset.claims, 5) == fold_of  # deterministic
+
+
+def test_grouped_folds_follow_chains_of_shared_documents():
+    claims = [Claim("1", "a", {}, ("x",)), Claim("2", "b", {"y": "SUPPORT"}, ("x", "y")), Claim("3", "c", {}, ("y",)),
+              Claim("4", "d", {}, ("z",))]
+    fold_of = grouped_folds(claims, 2)
+    assert fold_of["1"] == fold_of["2"] == fold_of["3"] != fold_of["4"]
 
 
 # --- JSON ----------------------------------------------------------------------------------------
 
 
 def test_json_shape(fixed_clock):
-    report = evaluate_scifact(TINY).to_json()
+    report = evaluate_scifact(TINY, verifier_names=VERIFIER_NAMES).to_json()
     assert report["dataset"] == "SciFact" and report["split"] == "train"
     assert report["evaluated_at"] == fixed_clock
     assert report["data_files"] == {
         name: hashlib.sha256((TINY / name).read_bytes()).hexdigest() for name in ("claims_train.jsonl", "corpus.jsonl")
     }
-    assert [v["name"] for v in report["verifiers"]] == ["tfidf-cosine", "claim-coverage"]
+    assert set(report["tasks"]) == {"pair", "contradiction", "abstract_level", "pipeline"}
+    assert report["reference"]["abstract_label_only_f1"] == [0.47, 0.51] and report["reference"]["split"] == "dev"
+    assert [v["name"] for v in report["verifiers"]] == VERIFIER_NAMES
     for entry in report["verifiers"]:
-        assert {"name", "settings", "precision", "recall", "f1", "per_label", "pairs", "positives", "cross_validated_f1"} <= set(entry)
-        assert entry["settings"] == make_verifier(entry["name"]).settings.as_provenance() | (
-            {"idf_fitted_on": "background corpus of 6 texts"} if entry["name"] == "claim-coverage" else {}
-        )
-        assert (entry["precision"], entry["recall"], entry["f1"]) == (0.8, 0.8, 0.8)
-    assert report["baselines"]["always_verified"] == {"precision": 0.625, "recall": 1.0, "f1": round(2 * 0.625 / 1.625, 4)}
-    assert report["retrieval"]["recall_at_k"] == {"1": 0.8, "3": 0.8, "10": 0.8}
+        assert {"settings", "figures", "pair_task", "per_label", "contradict_called_verified", "abstract_level",
+                "pipeline"} <= set(entry)
+        assert "cross_validated_f1" not in entry  # no figure of another threshold
     json.dumps(report)  # plain JSON values only
-
-
-def test_floats_are_rounded_to_four_places(fixed_clock):
-    nei = evaluate_scifact(TINY).to_json()["verifiers"][0]["per_label"]["NEI"]
-    assert nei["false_positive_rate"] == 0.3333
 
 
 # --- CLI -----------------------------------------------------------------------------------------
 
 
 def test_cli_prints_a_table_by_default():
-    result = CliRunner().invoke(cli, ["eval-verifier", str(TINY)])
+    result = CliRunner().invoke(cli, ["eval-verifier", str(TINY), "--verifier", "tfidf-cosine", "--verifier", "claim-coverage"])
     assert result.exit_code == 0, result.output
     rows = {line.split()[0]: line.split()[1:] for line in result.output.splitlines() if line.strip()}
-    assert rows["tfidf-cosine"][:3] == rows["claim-coverage"][:3] == ["0.8000", "0.8000", "0.8000"]
+    # threshold, P, R, F1, AUROC, balanced accuracy, CONTRADICT called verified
+    assert rows["tfidf-cosine"][0] == "0.15" and rows["tfidf-cosine"][1:4] == ["0.6000", "0.7500", "0.6667"]
+    assert rows["tfidf-cosine"][5:7] == ["0.6250", "1.0000"]
+    assert "VeriSci abstract-level label-only F1 0.47-0.51 on SciFact dev" in result.output
     assert "recall@k" in result.output and rows["10"] == ["0.8000", "0.8000"]
 
 
@@ -185,13 +220,13 @@ def test_cli_malformed_line_is_a_clean_error_with_file_and_line(tmp_path):
 def test_cli_unknown_verifier_lists_the_known_ones():
     completed = run_cli("eval-verifier", str(TINY), "--verifier", "bert")
     assert completed.returncode == 2
-    assert "unknown verifier 'bert'; known verifiers: claim-coverage, tfidf-cosine" in completed.stderr
+    assert "unknown verifier 'bert'; known verifiers: claim-coverage, stance-lr, tfidf-cosine" in completed.stderr
 
 
 # --- the shipped evaluation ----------------------------------------------------------------------
 
 
-def test_shipped_evaluation_is_current_and_the_better_verifier_wins():
+def test_shipped_evaluation_is_current_and_the_stance_verifier_meets_its_bar():
     report = json.loads(SHIPPED_EVAL.read_text(encoding="utf-8"))
     by_name = {entry["name"]: entry for entry in report["verifiers"]}
     assert report["data_files"] == {
@@ -200,5 +235,9 @@ def test_shipped_evaluation_is_current_and_the_better_verifier_wins():
     }
     assert by_name["tfidf-cosine"]["settings"] == make_verifier("tfidf-cosine").settings.as_provenance()
     assert by_name["claim-coverage"]["settings"]["threshold"] == CLAIM_COVERAGE_THRESHOLD
-    assert by_name["claim-coverage"]["f1"] > by_name["tfidf-cosine"]["f1"]
-    assert by_name["claim-coverage"]["cross_validated_f1"] > report["baselines"]["always_verified"]["f1"]
+    stance = by_name["stance-lr"]
+    assert stance["settings"] == make_verifier("stance-lr").settings.as_provenance()  # the verifier shipped
+    assert stance["figures"].startswith("out-of-fold")
+    assert stance["contradict_called_verified"] < 0.20
+    for baseline in report["baselines"].values():
+        assert stance["pair_task"]["balanced_accuracy"] > baseline["pair_task"]["balanced_accuracy"]

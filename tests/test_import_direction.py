@@ -20,7 +20,7 @@ FORBIDDEN = {
     "transparency": ("website", "pipeline"),
     "evaluation": ("website",),
 }
-LOWER_MODULES = ("escape", "digests", "fsio", "errors", "clock", "corpus")
+LOWER_MODULES = ("escape", "digests", "fsio", "errors", "clock", "corpus", "scifact")
 
 
 def imported_modules(path: Path) -> set[str]:

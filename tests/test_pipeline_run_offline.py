@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,9 @@ from conftest import REPO, SEEDS
 from generator.cli import cli
 from generator.errors import InputError
 from generator.pipeline.config import PipelineConfig, config_from_dict
-from generator.pipeline.run import run_pipeline
+from generator.corpus import shipped_corpus
+from generator.pipeline.run import Stages, run_pipeline
+from generator.pipeline.verification import CONTRADICT, NOT_ENOUGH_INFO, Verification, VerifierSettings
 from generator.records.importer import parse_file
 from generator.records.validate import validate_tree
 
@@ -49,8 +52,8 @@ def test_each_seed_question_gives_a_valid_record(seed, tmp_path, fixed_epoch):
     pipeline = provenance["pipeline"]
     assert pipeline["parameters_source"] == "Pipeline configuration of this run."
     assert pipeline["search"]["query_count"] == len(pipeline["search"]["queries"]) == 4
-    assert pipeline["verification"]["method"] == "tfidf-cosine" and pipeline["verification"]["threshold"] == 0.15
-    assert pipeline["verification"]["ngram_range"] == [1, 2] and "parameters" in pipeline["verification"]
+    assert pipeline["verification"]["method"] == "stance-lr" and 0.5 <= pipeline["verification"]["threshold"] <= 0.9
+    assert "training_data_sha256" in pipeline["verification"]["parameters"]
     assert pipeline["embedding"] == {"provider": "local", "model": "local-hashing-v1", "dimension": 1024}
     assert pipeline["tribunal"]["backend"].startswith("offline evidence reviewer")
     sources = provenance["sources"]
@@ -59,8 +62,9 @@ def test_each_seed_question_gives_a_valid_record(seed, tmp_path, fixed_epoch):
     assert provenance["retrieval"]["papers_retrieved"] == result.papers_retrieved >= len(sources) - 1
     assert provenance["claims"]["extracted"] == result.claims_extracted > 0
     assert provenance["claims"]["source_grounded"] == result.claims_extracted
-    assert "TF-IDF verification is a weak signal" in provenance["uncertainties"][0]
-    assert provenance["uncertainties"][1].startswith("Measured on SciFact train (919 claim-abstract pairs)")
+    assert provenance["uncertainties"][0].startswith("stance-lr verification reads shared words")
+    assert provenance["uncertainties"][1].startswith("Measured on SciFact train (919 claim-abstract pairs, out-of-fold)")
+    assert "of contradicted pairs verified" in provenance["uncertainties"][1]
     assert manifest["quality_dimensions"]["uncertainty_disclosure"]["rating"] == "HIGH"  # verifier measured
     assert manifest["quality_dimensions"]["reproducibility_status"]["rating"] == "HIGH"
     # Independent sources only: the target is never the evidence for its own claims.
@@ -141,6 +145,42 @@ def test_another_verifier_is_recorded_and_its_accuracy_not_claimed(tmp_path, fix
     assert "The accuracy of the claim-coverage verifier at these settings has not been measured." in provenance["uncertainties"]
     assert manifest["quality_dimensions"]["uncertainty_disclosure"]["rating"] == "MEDIUM"
     assert validate_tree(tmp_path / "records")[1] == []
+
+
+class OneLabelVerifier:
+    """Labels every claim the same, against its nearest source: what a direction-aware verifier says, fixed."""
+
+    name = "one-label"
+    settings = VerifierSettings("one-label", (1, 1), 0.5)
+
+    def __init__(self, label: str):
+        self.label = label
+
+    def fit(self, texts) -> None:
+        pass
+
+    def verify(self, claim: str, sources) -> Verification:
+        if not sources:
+            return Verification(NOT_ENOUGH_INFO, None, 0.0)
+        against = sources[0][0] if self.label == CONTRADICT else None
+        return Verification(self.label, sources[0][0], 0.2, contradicted_by=against, contradiction_score=0.9 if against else 0.0)
+
+
+def test_a_verifier_that_finds_contradictions_lowers_the_review_against_one_that_finds_nothing(tmp_path, fixed_epoch):
+    config = PipelineConfig()
+    results = {}
+    for label in (NOT_ENOUGH_INFO, CONTRADICT):
+        stages = replace(Stages.from_config(config, shipped_corpus()), verifier=OneLabelVerifier(label))
+        results[label] = run_pipeline(QUESTIONS["001"], TARGET, config, tmp_path / label, stages=stages)
+
+    neither, contradicted = results[NOT_ENOUGH_INFO], results[CONTRADICT]
+    assert all(c.label == CONTRADICT and c.contradicted_by == c.nearest_source for c in contradicted.claims)
+    first = {label: {r.role: r.score for r in results[label].tribunal.rounds[0].reviews} for label in results}
+    assert all(first[CONTRADICT][role] < first[NOT_ENOUGH_INFO][role] for role in first[CONTRADICT]), first
+    assert contradicted.score < neither.score
+    report = (contradicted.folder / "report.md").read_text(encoding="utf-8")
+    assert report.count("; stance: contradicted by <code>") == len(contradicted.claims) > 0
+    assert "; stance: not enough information;" in (neither.folder / "report.md").read_text(encoding="utf-8")
 
 
 def test_a_revision_round_is_recorded_when_the_first_score_is_in_the_revision_window(tmp_path, fixed_epoch):

@@ -28,7 +28,8 @@ def test_twenty_offline_runs_spread_over_every_review_dimension(fixed_epoch):
     text, constant = summary(data)
 
     assert len(data["rows"]) >= 20
-    # CONTRADICT comes from the verifier; until verification.py labels contradictions it is always 0 here.
+    # claim-coverage is direction-blind (SUPPORT or NOT_ENOUGH_INFO only), so "contradicted" is always 0 here;
+    # a CONTRADICT lowering the review is tested in test_pipeline_run_offline.py.
     assert set(constant) <= {"contradicted"}, text
     assert data["pairs_differing"] >= data["pairs"] // 2, text
     for name in DIMENSIONS:

@@ -207,6 +207,28 @@ def test_claim_texts_from_a_report_are_text_never_markup(kind):
     assert [b.text_content() for b in table.xpath(".//td/bdi")] == ["\u202eevil claim\u202c"], "isolated, its override closed"
 
 
+@pytest.mark.parametrize("against", ["2401.06066v1", '2401.06066v1"><img src=x onerror=alert(1)>'])
+def test_a_contradicted_claim_names_the_contradicting_source_in_the_claims_table(against):
+    from generator.digests import sha256_bytes
+    from test_pipeline_report import contradicted_report
+
+    report, checked = contradicted_report(against)
+    manifest = {"record_id": "SRCH:00000000", "origin": {"format": "pipeline-run"}, "dates": {"recorded": "2026-11-22T12:00:00Z"}}
+    confidences = [c.confidence for c in checked]
+    provenance = {"report_artifact": {"path": "report.md", "sha256": sha256_bytes(report)},
+                  "claims": {"extracted": 3, "source_grounded": 3, "verified": 1,
+                             "confidence": {"min": min(confidences), "max": max(confidences), "mean": 0.5, "median": 0.5}}}
+    view = pages.record_view(manifest, provenance, [], report=report)
+    assert view.claims is not None and [r.contradicted_by for r in view.claims.rows] == [None, against, None]
+
+    doc = lxml.html.fragment_fromstring(record_page.record_html(view), create_parent="div")
+    verified = [tr.xpath("./td")[3] for tr in doc.xpath("//table[@id='sp-claims']/tbody/tr")]
+    assert [_text(td) for td in verified] == ["Yes", f"No; contradicted by {against}", "No"]
+    links = [a.get("href") for a in verified[1].xpath(".//a")]
+    assert links == (["https://arxiv.org/abs/2401.06066v1"] if against == "2401.06066v1" else [])  # never an untrusted URL
+    assert not doc.xpath("//table[@id='sp-claims']//img")
+
+
 def test_a_report_that_disagrees_with_the_provenance_counts_is_not_shown_as_its_claims():
     from generator.digests import sha256_bytes
 

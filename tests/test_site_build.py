@@ -293,18 +293,21 @@ def test_quality_guide_is_generated_from_the_rule_tables_and_the_verifier_evalua
     unmeasured = pages.quality_guide_page(None)
     assert "has not been measured" in unmeasured
     measured = pages.quality_guide_page({"dataset": "SciFact", "split": "train", "evaluated_at": "2026-01-01T00:00:00Z",
-                                         "verifiers": [{"name": "tfidf-cosine", "precision": 0.1234, "recall": 0.5678,
-                                                        "f1": 0.9012, "settings": {"threshold": 0.15}}]})
-    assert "0\\.1234" in measured and "0\\.5678" in measured and "has not been measured" not in measured
+                                         "verifiers": [{"name": "tfidf-cosine", "settings": {"threshold": 0.15},
+                                                        "pair_task": {"precision": 0.1234, "recall": 0.5678, "f1": 0.9012},
+                                                        "contradict_called_verified": 0.4321}]})
+    assert "0\\.1234" in measured and "0\\.5678" in measured and "0\\.4321" in measured
+    assert "has not been measured" not in measured
 
 
 def test_quality_guide_says_which_verifier_each_record_used_and_what_the_figures_mean(built_site):
     doc = _html(built_site.site / "quality-guide" / "index.html")
     body = _text(doc.xpath("//article")[0])
     evaluation = json.loads((REPO / "generator" / "data" / "verifier_eval.json").read_text())
-    assert "Positive: None" not in body
-    assert evaluation["definitions"]["positive_class"] in body
-    assert "in-sample, hence optimistic" in body and "out-of-sample estimate" in body
+    for task in evaluation["tasks"].values():  # each task defined in one sentence
+        assert task in body
+    assert "VeriSci" in body and "0.47-0.51" in body
+    assert "Contradicting pairs called verified" in body and "Cross-validated" not in body
     used = {}
     for provenance in built_site.records.glob("*/provenance.json"):
         pipeline = json.loads(provenance.read_text())["pipeline"] or {}  # null when a page disclosed none (004)

@@ -9,6 +9,10 @@ import pytest
 from generator.errors import InputError
 from generator.pipeline.verification import (
     CLAIM_COVERAGE_THRESHOLD,
+    CONTRADICT,
+    NOT_ENOUGH_INFO,
+    SUPPORT,
+    StanceVerifier,
     VERIFIERS,
     ClaimCoverageVerifier,
     TfidfCosineVerifier,
@@ -38,7 +42,7 @@ def test_kernel_rule_verifies_identical_text():
 
 def test_kernel_rule_rejects_unrelated_text():
     verdict = TfidfCosineVerifier().verify(CLAIM, [("s1", "Quantum entanglement enables teleportation.")])
-    assert verdict == Verification(verified=False, best_source="s1", best_score=0.0)
+    assert verdict == Verification(NOT_ENOUGH_INFO, best_source="s1", best_score=0.0)
 
 
 def test_kernel_rule_matches_the_hand_computed_cosine():
@@ -110,7 +114,7 @@ def test_best_source_is_reported_even_when_short_of_the_threshold(verifier):
 @pytest.mark.parametrize("verifier", [TfidfCosineVerifier(), ClaimCoverageVerifier()], ids=lambda v: v.name)
 def test_ties_go_to_the_earlier_source_and_no_sources_means_unverified(verifier):
     assert verifier.verify(CLAIM, [("a", CLAIM), ("b", CLAIM)]).best_source == "a"
-    assert verifier.verify(CLAIM, []) == Verification(verified=False, best_source=None, best_score=0.0)
+    assert verifier.verify(CLAIM, []) == Verification(NOT_ENOUGH_INFO, best_source=None, best_score=0.0)
 
 
 @pytest.mark.parametrize("verifier", [TfidfCosineVerifier(), ClaimCoverageVerifier()], ids=lambda v: v.name)
@@ -201,7 +205,7 @@ def test_calibration_needs_a_positive_example():
 
 
 def test_registry_names_both_verifiers_and_builds_them_by_name():
-    assert set(VERIFIERS) == {"tfidf-cosine", "claim-coverage"}
+    assert set(VERIFIERS) == {"stance-lr", "tfidf-cosine", "claim-coverage"}
     for name in VERIFIERS:
         verifier = make_verifier(name)
         assert isinstance(verifier, Verifier) and verifier.name == name
@@ -209,10 +213,93 @@ def test_registry_names_both_verifiers_and_builds_them_by_name():
 
 
 def test_unknown_verifier_name_lists_the_known_ones():
-    with pytest.raises(InputError, match="unknown verifier 'bert'.*claim-coverage, tfidf-cosine"):
+    with pytest.raises(InputError, match="unknown verifier 'bert'.*claim-coverage, stance-lr, tfidf-cosine"):
         make_verifier("bert")
 
 
 def test_unknown_setting_is_an_input_error():
     with pytest.raises(InputError, match="claim-coverage"):
         make_verifier("claim-coverage", ngram_range=(1, 3))
+
+
+# --- labels: only SUPPORT is verified -----------------------------------------------------------
+
+
+def test_only_support_counts_as_verified():
+    assert Verification(SUPPORT, "s", 0.9).verified
+    assert not Verification(CONTRADICT, "s", 0.1, contradicted_by="s", contradiction_score=0.8).verified
+    assert not Verification(NOT_ENOUGH_INFO, "s", 0.1).verified
+    with pytest.raises(ValueError, match="label must be one of"):
+        Verification("VERIFIED", "s", 1.0)
+
+
+@pytest.mark.parametrize("verifier", [TfidfCosineVerifier(), ClaimCoverageVerifier()], ids=lambda v: v.name)
+def test_word_overlap_rules_never_say_contradict(verifier):
+    # A source that negates the claim word for word is, to a direction-blind rule, support.
+    verdict = verifier.verify(CLAIM, [("s", "Metformin does not lower blood glucose in type 2 diabetes.")])
+    assert verdict.label == SUPPORT and verdict.contradicted_by is None
+
+
+# --- stance-lr: trained on the shipped SciFact train split -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stance_verifier():
+    return StanceVerifier()
+
+
+def test_stance_calls_a_restating_source_support(stance_verifier):
+    verdict = stance_verifier.verify(CLAIM, [("same", "Metformin lowers blood glucose in type 2 diabetes. "
+                                                      "We followed 200 patients for a year.")])
+    assert verdict.label == SUPPORT and verdict.verified and verdict.best_source == "same"
+
+
+@pytest.mark.parametrize("source", [
+    "Metformin did not lower blood glucose in type 2 diabetes in this trial.",  # negated
+    "Metformin raises blood glucose in type 2 diabetes, increasing it in most patients.",  # opposite direction
+])
+def test_stance_calls_a_source_saying_the_opposite_contradict(stance_verifier, source):
+    verdict = stance_verifier.verify(CLAIM, [("against", source)])
+    assert verdict.label == CONTRADICT and not verdict.verified
+    assert verdict.contradicted_by == "against" and verdict.contradiction_score > verdict.best_score
+
+
+def test_stance_number_mismatch_is_not_support(stance_verifier):
+    claim = "Aspirin reduces fever in 95% of children within 2 hours."
+    verdict = stance_verifier.verify(claim, [("s", "Aspirin reduced fever in 40% of children within 6 hours.")])
+    assert not verdict.verified
+
+
+def test_stance_unrelated_source_is_not_enough_info(stance_verifier):
+    verdict = stance_verifier.verify(CLAIM, [("far", "Quantum entanglement enables teleportation of photons.")])
+    assert verdict.label == NOT_ENOUGH_INFO and verdict.contradicted_by is None
+
+
+def test_stance_over_several_sources_names_support_and_contradiction(stance_verifier):
+    verdict = stance_verifier.verify(CLAIM, [
+        ("far", "Quantum entanglement enables teleportation of photons."),
+        ("against", "Metformin did not lower blood glucose in type 2 diabetes in this trial."),
+    ])
+    assert verdict.label == CONTRADICT and verdict.contradicted_by == "against"
+    assert stance_verifier.verify(CLAIM, []) == Verification(NOT_ENOUGH_INFO, None, 0.0)
+
+
+def test_stance_settings_name_the_rule_its_threshold_and_training_data(stance_verifier):
+    settings = stance_verifier.settings.as_provenance()
+    assert settings["method"] == "stance-lr" and settings["threshold"] == stance_verifier.threshold
+    assert 0.5 <= settings["threshold"] <= 0.9
+    assert settings["training_data_sha256"] == {
+        "claims_train.jsonl": "f4c8fa82d8bd0653a9cc8d61a6ea48c25eacea64e90af5dbf390ebb1b74372f0",
+        "corpus.jsonl": "b8d6c89624cb2ed74dee8938effc4f5d8bd2086887880af8110d64be4ceade62",
+    }
+    assert {"model", "features", "support_rule", "contradiction_rule", "threshold_rule", "training_data"} <= set(settings)
+    assert make_verifier("stance-lr", threshold=0.8).settings.threshold == 0.8
+
+
+def test_stance_training_is_deterministic(stance_verifier):
+    from generator.pipeline.verification import train_on
+    from generator.scifact import load_scifact, shipped_dir
+
+    again = train_on(load_scifact(shipped_dir()))
+    assert again.model.digest == stance_verifier.trained.model.digest
+    assert again.threshold == stance_verifier.trained.threshold

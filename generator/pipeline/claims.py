@@ -50,8 +50,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Sequence
 
-from generator.pipeline.labels import CONTRADICT, NOT_ENOUGH_INFO, SUPPORT
 from generator.pipeline.relevance import QuestionTerms
+from generator.pipeline.verification import CONTRADICT, NOT_ENOUGH_INFO, SUPPORT
 
 CLAIM_RULE = "claim-rule-v2"
 MAX_CLAIMS = 5

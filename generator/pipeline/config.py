@@ -80,8 +80,8 @@ class ClaimsConfig:
 
 @dataclass(frozen=True)
 class VerificationConfig:
-    verifier: str = "tfidf-cosine"
-    threshold: float | None = 0.15  # None: the verifier's own default
+    verifier: str = "stance-lr"
+    threshold: float | None = None  # None: the verifier's own (stance-lr learns its threshold in training)
     max_sources_per_claim: int | None = None  # None: every independent source, nearest (by embedding) first
 
 

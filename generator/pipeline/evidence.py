@@ -22,10 +22,10 @@ from generator.corpus import Paper
 from generator.errors import InputError
 from generator.pipeline.claims import AGREEMENT_CAP, CheckedClaim, Claim, narrow, published_confidence, support_of
 from generator.pipeline.embeddings import SemanticIndex
-from generator.pipeline.labels import SUPPORT, verdict_of
 from generator.pipeline.search import derive_queries, run_queries
 from generator.pipeline.stages import Embedder, SearchBackend, Verifier
 from generator.pipeline.tribunal import Draft, Recheck
+from generator.pipeline.verification import SUPPORT, Verification
 
 QUESTION_NEIGHBOURS = 3
 
@@ -83,10 +83,10 @@ class Evidence:
         ranking = self.index.query(claim.text, k=len(self.index))
         order = [doc_id for doc_id, _ in ranking][: limit if limit is not None else None]
         sources = [(doc_id, self._texts[doc_id]) for doc_id in order]
-        verdict = verdict_of(self.verifier.verify(claim.text, sources))
+        verdict = self.verifier.verify(claim.text, sources)
         nearest, similarity = ranking[0] if ranking else (None, 0.0)
         return CheckedClaim(
-            claim=claim, verified=verdict.label == SUPPORT, best_source=verdict.best_source,
+            claim=claim, verified=verdict.verified, best_source=verdict.best_source,
             best_score=verdict.best_score, nearest_source=nearest, nearest_similarity=similarity,
             support=support_of(verdict.best_score, self.threshold),
             confidence=published_confidence(claim, verdict.best_score, self.threshold), label=verdict.label,
@@ -95,14 +95,14 @@ class Evidence:
             revision_round=revision_round,
         )
 
-    def _agreeing(self, text: str, sources: list[tuple[str, str]], verdict) -> int:
+    def _agreeing(self, text: str, sources: list[tuple[str, str]], verdict: Verification) -> int:
         count = 0
         while verdict.label == SUPPORT and count < AGREEMENT_CAP:
             count += 1
             sources = [s for s in sources if s[0] != verdict.best_source]
             if not sources:
                 break
-            verdict = verdict_of(self.verifier.verify(text, sources))
+            verdict = self.verifier.verify(text, sources)
         return count
 
     def check_all(self, claims: Sequence[Claim]) -> tuple[CheckedClaim, ...]:

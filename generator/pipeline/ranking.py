@@ -46,8 +46,20 @@ class BM25Index:
         query_weights = terms.multiply(self.idf).tocsr()
         return np.asarray((self.weights @ query_weights.T).todense()).ravel()
 
+    def search_many(self, queries: list[str], limit: int = 10) -> list[list[RankedHit]]:
+        """``search`` for each query, with one sparse product for all of them (same results, faster)."""
+        terms = self.vectorizer.transform(queries)
+        terms.data[:] = 1.0
+        scores = np.asarray((self.weights @ terms.multiply(self.idf).tocsr().T).todense())
+        out = []
+        for column in range(len(queries)):
+            values = scores[:, column]
+            order = np.lexsort((np.arange(self.n_docs), -values))[:limit]
+            out.append([RankedHit(int(i), float(values[i])) for i in order if values[i] > 0])
+        return out
+
     def search(self, query: str, limit: int = 10) -> list[RankedHit]:
         """The best ``limit`` documents with a positive score, best first, ties by index."""
         scores = self.scores(query)
-        order = sorted(range(self.n_docs), key=lambda i: (-scores[i], i))
-        return [RankedHit(i, float(scores[i])) for i in order[:limit] if scores[i] > 0]
+        order = np.lexsort((np.arange(self.n_docs), -scores))[:limit]  # by score, then index
+        return [RankedHit(int(i), float(scores[i])) for i in order if scores[i] > 0]

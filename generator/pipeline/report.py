@@ -1,9 +1,10 @@
 """The report artifact: ``report.md``, a kernel draft written as Markdown (``generator.records.draft_format``).
 
 Title, Abstract, 1 Introduction, 2 Methodology, 3 Results, 4 Uncertainties, 5 Extracted Claims
-(table: Claim | Verified | Confidence, then each claim's evidence), References: the title prefix,
-headings, date line, results sentence, claims header, marks and confidences are written by
-``draft_format``, the module the importer reads drafts with. Nothing is shortened:
+(table: Claim | Verified | Confidence, then each claim's evidence, with its stance -- supported,
+contradicted by a named source, or not enough information), References: the title prefix, headings,
+date line, results sentence, claims header, marks and confidences are written by ``draft_format``,
+the module the importer reads drafts with. Nothing is shortened:
 the title is the whole research question and the abstract the whole abstract. Every text that did not
 come from this module (question, titles, abstracts, claims, queries, model reasons) is untrusted and
 goes through ``generator.escape`` (``md_inline``/``md_code``), so it renders as the text it is,
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from generator.corpus import Paper
 from generator.pipeline.claims import CLAIM_RULE, CheckedClaim
@@ -23,6 +25,7 @@ from generator.pipeline.tribunal import TribunalResult
 from generator.records import draft_format
 from generator.records.compose import SourceRef
 from generator.escape import md_code, md_inline
+from generator.pipeline.verification import CONTRADICT, SUPPORT
 
 REPORT_FILE = "report.md"
 REPORT_MEDIA_TYPE = "text/markdown; charset=utf-8"
@@ -43,6 +46,7 @@ class ReportData:
     policy: PolicyDecision
     uncertainties: tuple[str, ...]
     references: tuple[SourceRef, ...]
+    measurement: dict[str, Any] | None = None  # the shipped SciFact figures of exactly this verifier, if any
 
     @property
     def claims_verified(self) -> int:
@@ -57,6 +61,49 @@ def results_line(papers: int, claims: int, verified: int, score: float, verdict:
 
 def _heading(name: str) -> str:
     return draft_format.heading(name, level=2) + "\n"
+
+
+def measurement_summary(measurement: dict[str, Any]) -> str:
+    """One sentence: the measured figures of the verifier in use, at its threshold (verifier_eval.json entry)."""
+    pair = measurement["pair_task"]
+    return (f"Measured on {measurement['dataset']} {measurement['split']} ({pair['pairs']} claim-abstract pairs, "
+            f"{measurement['figures'].split(' (')[0]}), this verifier at threshold {measurement['settings']['threshold']:g} "
+            f"verified {pair['recall']:.0%} of supported pairs with precision {pair['precision']:.2f} (balanced accuracy "
+            f"{pair['balanced_accuracy']:.2f}, AUROC {_or_na(pair['auroc'])}), called {measurement['contradict_called_verified']:.0%} "
+            f"of contradicted pairs verified, and verified {measurement['pipeline']['false_verification_rate']:.0%} of "
+            f"claims whose {measurement['pipeline']['sources_per_claim']} retrieved sources held no evidence.")
+
+
+def _or_na(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def measurement_sentences(measurement: dict[str, Any]) -> list[str]:
+    """The figures of the verifier in use, each task defined in one sentence (for the methodology)."""
+    tasks = measurement.get("tasks") or {}
+    abstract, reference = measurement["abstract_level"], measurement.get("reference") or {}
+    low, high = reference.get("abstract_label_only_f1", [None, None])
+    out = [measurement_summary(measurement)]
+    out += [f"Pair task: {tasks['pair']}" if tasks.get("pair") else "",
+            f"Contradiction: {tasks['contradiction']}" if tasks.get("contradiction") else "",
+            f"Pipeline setting: {tasks['pipeline']}" if tasks.get("pipeline") else ""]
+    if tasks.get("abstract_level"):
+        out.append(f"Abstract level: {tasks['abstract_level']} This verifier: F1 {abstract['f1']:.2f}"
+                   + (f" (VeriSci, a trained neural system, reports {low:.2f}-{high:.2f} on the dev split)." if low else "."))
+    return [sentence for sentence in out if sentence]
+
+
+_STANCE = {SUPPORT: "supported", CONTRADICT: "contradicted"}
+
+
+def _stance(claim: CheckedClaim) -> str:
+    """'; stance: ...' for the evidence line: the label, and the source that contradicts the claim, if any."""
+    against = (f"contradicted by {_source_label(claim.contradicted_by)} (score {claim.contradiction_score:.4f})"
+               if claim.contradicted_by else "")
+    if claim.label == CONTRADICT and against:
+        return f"; stance: {against}"
+    word = _STANCE.get(claim.label, "not enough information")
+    return f"; stance: {word}" + (f", also {against}" if against else "")
 
 
 def _source_label(source: str | None) -> str:
@@ -80,6 +127,8 @@ def render_report(data: ReportData) -> bytes:
 
     out.append(_heading("2 Methodology"))
     out.append(" ".join(md_inline(sentence) for sentence in data.methodology) + "\n")
+    if data.measurement:
+        out.append(" ".join(md_inline(sentence) for sentence in measurement_sentences(data.measurement)) + "\n")
     if data.queries:
         out.append("Search queries, as sent:\n")
         out.append("\n".join(f"{i}. {md_code(q)}" for i, q in enumerate(data.queries, start=1)) + "\n")
@@ -110,7 +159,8 @@ def render_report(data: ReportData) -> bytes:
         for i, c in enumerate(data.claims, start=1):
             line = (f"{i}. {md_inline(c.claim.location)}; {md_inline(c.claim.rule)}; extraction confidence "
                     f"{c.claim.confidence:.2f}; best independent source {_source_label(c.best_source)} "
-                    f"(score {c.best_score:.4f}, {'verified' if c.verified else 'not verified'}); nearest source by "
+                    f"(score {c.best_score:.4f}, {'verified' if c.verified else 'not verified'})"
+                    f"{_stance(c)}; nearest source by "
                     f"embedding {_source_label(c.nearest_source)} (cosine {c.nearest_similarity:.4f})")
             if c.withdrawn:
                 line += "; withdrawn from the synthesis in revision"

@@ -35,7 +35,8 @@ from generator.pipeline.evidence import Evidence
 from generator.pipeline.fulltext import AbstractText, ArxivHtmlText, TargetText
 from generator.pipeline.policy import PolicyDecision, PolicyFacts, decide
 from generator.pipeline.progress import NullProgress, Progress
-from generator.pipeline.report import REPORT_FILE, REPORT_MEDIA_TYPE, ReportData, render_report, results_line
+from generator.pipeline.report import (REPORT_FILE, REPORT_MEDIA_TYPE, ReportData, measurement_summary, render_report,
+                                      results_line)
 from generator.pipeline.retry import RetryPolicy
 from generator.pipeline.search import ArxivApiSearch, CorpusSearch, derive_queries, run_queries
 from generator.pipeline.stages import Embedder, SearchBackend, TargetTextSource, Verifier
@@ -225,7 +226,8 @@ def load_verifier_measurement(settings: dict) -> dict | None:
         return None
     for entry in data.get("verifiers", []):
         if entry.get("settings") == settings:
-            return {**entry, "dataset": data.get("dataset", "SciFact"), "split": data.get("split", "train")}
+            return {**entry, "dataset": data.get("dataset", "SciFact"), "split": data.get("split", "train"),
+                    "tasks": data.get("tasks"), "reference": data.get("reference")}
     return None
 
 
@@ -262,14 +264,13 @@ def state_uncertainties(config: PipelineConfig, *, verifier: Verifier, measureme
     if method == "tfidf-cosine":
         out.append("TF-IDF verification is a weak signal: it measures shared words and bigrams, not whether a "
                    "source supports the claim.")
+    elif method == "stance-lr":
+        out.append("stance-lr verification reads shared words and lexical cues of agreement (negation, increase or "
+                   "decrease, antonyms, numbers), not meaning; it was trained on biomedical abstracts.")
     else:
         out.append(f"{method} verification measures shared words, not whether a source supports the claim.")
     if measurement:
-        out.append(f"Measured on {measurement['dataset']} {measurement['split']} ({measurement['pairs']} claim-abstract "
-                   f"pairs), this verifier at these settings had precision {measurement['precision']:.2f}, recall "
-                   f"{measurement['recall']:.2f} and F1 {measurement['f1']:.2f} (cross-validated F1 "
-                   f"{measurement['cross_validated_f1']:.2f}); it misses about "
-                   f"{round(100 * (1 - measurement['recall']))}% of supported claims.")
+        out.append(measurement_summary(measurement))
     else:
         out.append(f"The accuracy of the {method} verifier at these settings has not been measured.")
     if config.search.backend == "offline":
@@ -322,7 +323,7 @@ class Findings:
     tribunal_backend: str
     policy: PolicyDecision
     settings: dict
-    measured: bool
+    measurement: dict | None  # the shipped SciFact figures of exactly this verifier, if any
     embedder: Embedder
 
     @property
@@ -385,6 +386,7 @@ def synthesis_of(f: Findings) -> Synthesis:
         question=f.question, target=f.target, drafted=now, methodology=methodology(f), queries=f.queries,
         papers_retrieved=len(f.papers), claims=claims, verifier=f.settings["method"], threshold=f.settings["threshold"],
         tribunal=t, policy=f.policy, uncertainties=t.draft.uncertainties, references=tuple(references),
+        measurement=f.measurement,
     ))
     inputs = {"question": f.question, "paper": f.paper_id, "config": f.config.as_dict()}
     return Synthesis(
@@ -407,7 +409,7 @@ def synthesis_of(f: Findings) -> Synthesis:
         policy_basis=f.policy.basis,
         uncertainties=list(t.draft.uncertainties),
         pipeline=pipeline_provenance(f),
-        verifier_measured=f.measured,
+        verifier_measured=f.measurement is not None,
         claim_records_public=True,
         report=Artifact("report", REPORT_FILE, REPORT_MEDIA_TYPE, report),
     )
@@ -513,4 +515,4 @@ def _investigate(question: str, paper_id: str, config: PipelineConfig, corpus: C
                     papers=tuple(evidence.papers), retrieved_at=dict(timed.retrieved_at), queries=tuple(queries),
                     service=stages.search.description, selection=selection, tribunal=tribunal,
                     tribunal_backend=stages.reviewer_description, policy=policy, settings=settings,
-                    measured=measurement is not None, embedder=embedder)
+                    measurement=measurement, embedder=embedder)

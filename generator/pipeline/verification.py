@@ -1,13 +1,17 @@
-"""Claim verification: does a retrieved source back a claim, and by which exact rule?
+"""Claim verification: does a retrieved source support a claim, contradict it, or neither -- and by which rule?
 
-Two verifiers, selectable by name through ``VERIFIERS`` / ``make_verifier``:
+A verifier returns a ``Verification`` with a label, SUPPORT, CONTRADICT or NOT_ENOUGH_INFO; only SUPPORT
+counts as "verified". Three verifiers, selectable by name through ``VERIFIERS`` / ``make_verifier``:
 
-* ``tfidf-cosine`` is the kernel's rule, unchanged, so that we can measure it: "TF-IDF cosine
-  semantic verification (word bigrams, threshold=0.15)".
-* ``claim-coverage`` asks the question "verified" actually poses -- how much of the claim does the
-  source contain? -- as the IDF-weighted share of the claim's content words found in the source.
-  Cosine divides by the length of the source, so a 250-word abstract that contains every word of a
-  15-word claim still scores low; coverage does not. Its threshold is calibrated on SciFact train.
+* ``stance-lr`` (the pipeline's default) reads direction: a logistic regression over overlap, negation,
+  antonym, increase/decrease, number and hedging cues (``generator.pipeline.stance``), trained at first
+  use on the SciFact train split shipped in the package, so a source that says the opposite of the claim
+  is CONTRADICT, not verified.
+* ``tfidf-cosine`` is the kernel's rule, unchanged, the method of record for imported kernel drafts:
+  "TF-IDF cosine semantic verification (word bigrams, threshold=0.15)". It measures shared words only,
+  so it never says CONTRADICT.
+* ``claim-coverage``: the IDF-weighted share of the claim's content words found in the source. Also
+  direction-blind (SUPPORT or NOT_ENOUGH_INFO only).
 
 Every verifier carries ``VerifierSettings`` whose ``as_provenance()`` is what a provenance record
 stores, so a published "verified" always says which rule produced it.
@@ -17,12 +21,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 from generator.errors import InputError
+from generator.pipeline import stance
+from generator.pipeline.ranking import BM25Index
+from generator.scifact import SciFact, grouped_folds, load_scifact, shipped_dir
+
+SUPPORT = "SUPPORT"
+CONTRADICT = "CONTRADICT"
+NOT_ENOUGH_INFO = "NOT_ENOUGH_INFO"
+LABELS = (SUPPORT, CONTRADICT, NOT_ENOUGH_INFO)
 
 # Tokens as BM25Index sees them: lowercase words, hyphenated compounds kept whole ("4-pba").
 CONTENT_TOKEN_PATTERN = r"(?u)\b\w[\w-]*\b"
@@ -66,12 +79,26 @@ class VerifierSettings:
 
 @dataclass(frozen=True)
 class Verification:
-    """The verdict on one claim. ``best_source`` is the highest-scoring source even when it falls
-    short of the threshold (the near miss is worth recording); None only when there were no sources."""
+    """The verdict on one claim; only SUPPORT is "verified".
 
-    verified: bool
+    ``best_source`` is the source that scored highest for support even when it falls short (the near
+    miss is worth recording); None only when there were no sources. ``contradicted_by`` is the source
+    that most clearly says the opposite, when one did (a direction-blind verifier never sets it).
+    """
+
+    label: str
     best_source: str | None
     best_score: float
+    contradicted_by: str | None = None
+    contradiction_score: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.label not in LABELS:
+            raise ValueError(f"label must be one of {', '.join(LABELS)}, got {self.label!r}")
+
+    @property
+    def verified(self) -> bool:
+        return self.label == SUPPORT
 
 
 @runtime_checkable
@@ -87,12 +114,14 @@ class Verifier(Protocol):
 
 
 def _verdict(scores: Sequence[float], sources: Sequence[tuple[str, str]], threshold: float) -> Verification:
-    """Best source wins, ties to the earlier one; verified means best score >= threshold."""
+    """Best source wins, ties to the earlier one; SUPPORT when its score >= threshold, else NOT_ENOUGH_INFO
+    (a score of shared words cannot tell a contradiction from support)."""
     if not sources:
-        return Verification(verified=False, best_source=None, best_score=0.0)
+        return Verification(NOT_ENOUGH_INFO, best_source=None, best_score=0.0)
     best = max(range(len(sources)), key=lambda i: (scores[i], -i))
     best_score = float(scores[best])
-    return Verification(verified=best_score >= threshold, best_source=sources[best][0], best_score=best_score)
+    return Verification(SUPPORT if best_score >= threshold else NOT_ENOUGH_INFO, best_source=sources[best][0],
+                        best_score=best_score)
 
 
 class TfidfCosineVerifier:
@@ -230,6 +259,111 @@ class ClaimCoverageVerifier:
         return _verdict(scores, sources, self.settings.threshold)
 
 
+def ranked_documents(dataset: SciFact, limit: int) -> dict[str, list[str]]:
+    """Claim id -> the ``limit`` best BM25 documents of the corpus for the claim text, best first."""
+    doc_ids = list(dataset.corpus)
+    index = BM25Index([dataset.corpus[doc_id].text for doc_id in doc_ids])
+    hits = index.search_many([claim.text for claim in dataset.claims], limit=limit)
+    return {claim.claim_id: [doc_ids[hit.index] for hit in found] for claim, found in zip(dataset.claims, hits)}
+
+
+def train_on(dataset: SciFact, claims: Sequence | None = None, *, ranked: dict[str, list[str]] | None = None,
+             idf: stance.Idf | None = None, cache: dict | None = None) -> stance.TrainedStance:
+    """The stance model trained on ``claims`` (default: every claim of ``dataset``) with IDF over its corpus."""
+    idf = idf or stance.Idf.fit([document.text for document in dataset.corpus.values()])
+    ranked = ranked if ranked is not None else ranked_documents(dataset, stance.RANKED_PER_CLAIM)
+    return stance.train_stance(list(dataset.claims if claims is None else claims), dataset.corpus, ranked, idf,
+                               grouped_folds(dataset.claims), cache)
+
+
+@lru_cache(maxsize=1)
+def shipped_training() -> tuple[stance.TrainedStance, tuple[tuple[str, str], ...]]:
+    """The model trained on the SciFact train split shipped in the package, once per process, and the
+    SHA-256 of each data file it was trained on."""
+    dataset = load_scifact(shipped_dir(), "train")
+    return train_on(dataset), tuple(sorted(dataset.data_files.items()))
+
+
+class StanceVerifier:
+    """Support, contradiction or neither, per source, from ``generator.pipeline.stance``'s model.
+
+    A source SUPPORTs when P(SUPPORT) >= the threshold and >= P(CONTRADICT); it CONTRADICTs when
+    P(CONTRADICT) is the largest of the three probabilities. Over several sources the claim is SUPPORT
+    when a source supports it at least as strongly as the strongest contradiction, else CONTRADICT when a
+    source contradicts it, else NOT_ENOUGH_INFO. ``best_score`` is the highest P(SUPPORT) of any source.
+
+    The threshold is learnt with the model: the lowest of ``stance.THRESHOLD_GRID`` at which at most
+    ``stance.CONTRADICTION_BUDGET`` of the contradicting training pairs are called SUPPORT in a grouped
+    inner cross-validation. IDF comes from the training corpus, so ``fit`` is a no-op: features must be
+    read the way the model was trained.
+    """
+
+    name = "stance-lr"
+
+    def __init__(self, *, threshold: float | None = None, trained: stance.TrainedStance | None = None,
+                 data_files: Sequence[tuple[str, str]] | None = None):
+        if trained is None:
+            trained, shipped_files = shipped_training()
+            data_files = shipped_files if data_files is None else data_files
+        self.trained = trained
+        self.threshold = trained.threshold if threshold is None else float(threshold)
+        files = dict(data_files or ())
+        self.settings = VerifierSettings(
+            method="stance-lr",
+            ngram_range=(1, 1),
+            threshold=self.threshold,
+            params=(
+                ("classes", list(stance.CLASSES)),
+                ("contradiction_rule", "P(CONTRADICT) is the largest of the three probabilities"),
+                ("features", stance.FEATURE_SET),
+                ("idf_fitted_on", f"training corpus of {trained.idf.documents} texts"),
+                ("model", f"multinomial logistic regression (scikit-learn newton-cg, C={stance.REGULARISATION_C}, "
+                          "balanced class weights, standardised features)"),
+                ("source_unit", "whole text; cues read in its 2 sentences most like the claim"),
+                ("support_rule", "P(SUPPORT) >= threshold and >= P(CONTRADICT)"),
+                ("threshold_rule", f"lowest of {stance.THRESHOLD_GRID[0]}-{stance.THRESHOLD_GRID[-1]} (step 0.05) "
+                                   f"calling at most {stance.CONTRADICTION_BUDGET:.0%} of contradicting training pairs "
+                                   f"SUPPORT in a {stance.INNER_FOLDS}-fold inner cross-validation grouped by shared "
+                                   "documents"),
+                ("training_data", "SciFact train split: every (claim, cited abstract) pair with its gold label, "
+                                  f"plus the first {stance.HARD_NEGATIVES} BM25 hits per claim it neither cites nor "
+                                  "has evidence in, as NOT_ENOUGH_INFO"),
+                ("training_data_sha256", dict(sorted(files.items()))),
+                ("training_pairs", trained.examples),
+            ),
+        )
+
+    def fit(self, texts: Iterable[str]) -> None:
+        """No-op by design: IDF is the training corpus's, see the class docstring."""
+
+    def probabilities(self, claim: str, texts: Sequence[str]) -> np.ndarray:
+        features = stance.feature_matrix([(claim, text) for text in texts], self.trained.idf)
+        return self.trained.model.probabilities(features) if len(texts) else np.zeros((0, len(stance.CLASSES)))
+
+    def score(self, claim: str, source_text: str) -> float:
+        return float(self.probabilities(claim, [source_text])[0, 0])
+
+    def verify(self, claim: str, sources: Sequence[tuple[str, str]]) -> Verification:
+        if not sources:
+            return Verification(NOT_ENOUGH_INFO, best_source=None, best_score=0.0)
+        probabilities = self.probabilities(claim, [text for _, text in sources])
+        labels = stance.support_label(probabilities, self.threshold)
+        best = max(range(len(sources)), key=lambda i: (probabilities[i, 0], -i))
+        supporting = [i for i in range(len(sources)) if labels[i] == SUPPORT]
+        contradicting = [i for i in range(len(sources)) if labels[i] == CONTRADICT]
+        against = max(contradicting, key=lambda i: (probabilities[i, 1], -i)) if contradicting else None
+        against_score = float(probabilities[against, 1]) if against is not None else 0.0
+        if supporting:
+            best = max(supporting, key=lambda i: (probabilities[i, 0], -i))
+        if supporting and probabilities[best, 0] >= against_score:
+            label = SUPPORT
+        else:
+            label = CONTRADICT if against is not None else NOT_ENOUGH_INFO
+        return Verification(label, best_source=sources[best][0], best_score=float(probabilities[best, 0]),
+                            contradicted_by=sources[against][0] if against is not None else None,
+                            contradiction_score=against_score)
+
+
 @dataclass(frozen=True)
 class Calibration:
     """A threshold chosen on labelled scores, with the figures it achieved there (in-sample)."""
@@ -273,6 +407,7 @@ def calibrate_threshold(scores: Sequence[float], labels: Sequence[bool]) -> Cali
 
 
 VERIFIERS: dict[str, Callable[..., Verifier]] = {
+    StanceVerifier.name: StanceVerifier,
     TfidfCosineVerifier.name: TfidfCosineVerifier,
     ClaimCoverageVerifier.name: ClaimCoverageVerifier,
 }

@@ -124,6 +124,7 @@ class ClaimRow:
     source: str | None = None  # versioned arXiv id of the best independent source (verified or not)
     score: float | None = None  # that source's verification score
     withdrawn: bool = False  # withdrawn from the synthesis in a tribunal revision round
+    contradicted_by: str | None = None  # versioned arXiv id of a source the verifier found saying the opposite
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,8 @@ _PIPELINE_EVIDENCE_INTRO = re.compile(r"Evidence per claim \(.*threshold (?P<thr
 _PIPELINE_EVIDENCE = re.compile(
     r"(?P<n>[0-9]{1,9})\. (?P<section>[^;<>]+); (?P<rule>[^;<>]+); extraction confidence [0-9]+\.[0-9]{2}; "
     r"best independent source (?:<code>(?P<source>[^<>]+)</code>|none) \(score (?P<score>-?[0-9]+\.[0-9]{4}), "
-    r"(?P<verified>verified|not verified)\); nearest source by embedding (?:<code>[^<>]+</code>|none) "
+    r"(?P<verified>verified|not verified)\)(?:; stance: (?:(?:supported|not enough information|contradicted)(?:, also )?)?"
+    r"(?:contradicted by <code>(?P<contra>[^<>]+)</code> \(score -?[0-9]+\.[0-9]{4}\))?)?; nearest source by embedding (?:<code>[^<>]+</code>|none) "
     r"\(cosine -?[0-9]+\.[0-9]{4}\)(?P<withdrawn>; withdrawn from the synthesis in revision)?\.")
 
 
@@ -196,7 +198,8 @@ def pipeline_report_claims(text: str) -> tuple[tuple[ClaimRow, ...], float | Non
             return None
         rows.append(ClaimRow(text=_plain(row["claim"]), verified=verified, confidence=float(row["confidence"]),
                              section=_plain(proof["section"]), source=_plain(proof["source"]) if proof["source"] else None,
-                             score=float(proof["score"]), withdrawn=bool(proof["withdrawn"])))
+                             score=float(proof["score"]), withdrawn=bool(proof["withdrawn"]),
+                             contradicted_by=_plain(proof["contra"]) if proof["contra"] else None))
     return tuple(rows), float(intro["threshold"])
 
 
@@ -476,34 +479,58 @@ def _verifier_section(evaluation: dict | None, in_use: dict[str, int]) -> list[s
         out.append("The claim verifier has not been measured: no evaluation result ships with this build, "
                    "so its precision and recall are unknown. Treat every \"verified\" count as an unmeasured signal.\n")
         return out
-    definitions = evaluation.get("definitions") or {}
     out.append(md_inline(
-        f"Measured on {evaluation.get('dataset')} ({evaluation.get('split')} split) on {evaluation.get('evaluated_at')}. "
-        f"Positive: {_or(definitions.get('positive_class'))}.") + "\n")
-    # One column per verifier (and baseline), one row per measure: the table keeps to the page's width
-    # however long the measure names are, as long as there are a few verifiers.
+        f"Measured on {evaluation.get('dataset')} ({evaluation.get('split')} split) on {evaluation.get('evaluated_at')}, "
+        "each verifier at the threshold it is used with; a record's verifier is named in its provenance.") + "\n")
+    tasks = evaluation.get("tasks") or {}
+    for key, label in (("pair", "Pair task"), ("contradiction", "Contradiction"), ("abstract_level", "Abstract level"),
+                       ("pipeline", "Pipeline setting")):
+        if tasks.get(key):
+            out.append(f"*{label}:* {md_inline(tasks[key])}\n")
+    # One column per verifier (and baseline), one row per measure: the table keeps to the page's width.
     verifiers = evaluation.get("verifiers", [])
     baselines = sorted((evaluation.get("baselines") or {}).items())
-    columns = [md_code(v.get("name")) for v in verifiers] + [md_inline(f"baseline: {name}") for name, _ in baselines]
+    columns = [md_code(v.get("name")) for v in verifiers] + [md_inline(name.replace("_", " ")) for name, _ in baselines]
+    entries = verifiers + [b for _, b in baselines]
+
+    def row(get) -> list:
+        return [get(entry) for entry in entries]
+
+    pair = lambda e, key: (e.get("pair_task") or {}).get(key)  # noqa: E731
     measures = [
         ("Records using it", [in_use.get(v.get("name"), 0) for v in verifiers] + ["n/a"] * len(baselines)),
-        ("Precision", [v.get("precision") for v in verifiers] + [b.get("precision") for _, b in baselines]),
-        ("Recall", [v.get("recall") for v in verifiers] + [b.get("recall") for _, b in baselines]),
-        ("F1", [v.get("f1") for v in verifiers] + [b.get("f1") for _, b in baselines]),
-        ("Cross-validated F1", [v.get("cross_validated_f1") for v in verifiers] + ["n/a"] * len(baselines)),
-        ("Pairs", [v.get("pairs") for v in verifiers] + ["n/a"] * len(baselines)),
         ("Threshold", [(v.get("settings") or {}).get("threshold") for v in verifiers] + ["n/a"] * len(baselines)),
+        ("Figures are", [(v.get("figures") or "").split(" (")[0] or None for v in verifiers] + ["n/a"] * len(baselines)),
+        ("Pair: precision", row(lambda e: pair(e, "precision"))),
+        ("Pair: recall", row(lambda e: pair(e, "recall"))),
+        ("Pair: F1", row(lambda e: pair(e, "f1"))),
+        ("Pair: AUROC", row(lambda e: pair(e, "auroc"))),
+        ("Pair: balanced accuracy", row(lambda e: pair(e, "balanced_accuracy"))),
+        ("Contradicting pairs called verified", row(lambda e: e.get("contradict_called_verified"))),
+        ("Abstract-level F1", row(lambda e: (e.get("abstract_level") or {}).get("f1"))),
+        ("Pipeline: verified, no gold source", row(lambda e: (e.get("pipeline") or {}).get("false_verification_rate"))),
+        ("Pipeline: verified via gold", row(lambda e: (e.get("pipeline") or {}).get("share_verified_through_gold"))),
+        ("Pairs", row(lambda e: pair(e, "pairs"))),
     ]
     lines = ["| Measure | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     lines += ["| " + " | ".join([name] + [md_inline(_or(x, "n/a")) for x in values]) + " |" for name, values in measures]
     out.append("\n".join(lines) + "\n")
-    unmeasured = sorted(set(in_use) - {v.get("name") for v in evaluation.get("verifiers", [])})
+    reference = evaluation.get("reference") or {}
+    if reference.get("abstract_label_only_f1"):
+        low, high = reference["abstract_label_only_f1"]
+        out.append(md_inline(
+            f"For scale: {reference.get('system')}, a trained neural system, reaches an abstract-level label-only F1 of "
+            f"{low}-{high} on the SciFact {reference.get('split')} split ({reference.get('source')}); the figures above "
+            f"are on the {evaluation.get('split')} split, out-of-fold for a trained verifier.") + "\n")
+    unmeasured = sorted(set(in_use) - {v.get("name") for v in verifiers})
     if unmeasured:
         out.append(md_inline(f"Not measured, yet used by records on this site: {', '.join(unmeasured)}.") + "\n")
-    for key, label in (("precision_recall_f1", "Precision, recall and F1"), ("cross_validated_f1", "Cross-validated F1")):
+    definitions = evaluation.get("definitions") or {}
+    for key, label in (("precision_recall_f1", "Precision, recall and F1"), ("auroc", "AUROC"),
+                       ("balanced_accuracy", "Balanced accuracy"), ("figures", "Figures")):
         if definitions.get(key):
             out.append(f"*{label}:* {md_inline(definitions[key])}.\n")
-    for v in evaluation.get("verifiers", []):
+    for v in verifiers:
         out.append(f"Settings of {md_code(v.get('name'))}:\n")
         out.append("\n".join(f"- {md_inline(k)}: {_setting(val)}" for k, val in sorted((v.get("settings") or {}).items())) + "\n")
     retrieval = evaluation.get("retrieval")
@@ -559,7 +586,10 @@ def quality_guide_page(evaluation: dict | None, in_use: dict[str, int] | None = 
     out.append("## Claims\n")
     out.append(f"A claim is **source-grounded** when it was extracted from a parsed section of the target paper "
                f"(claim record source: {md_inline(rules.CLAIM_RECORD_SOURCE)}). It is **verified** when the claim verifier "
-               "found support for it in an independent retrieved source. Records at public provenance L3 give claim "
+               "labelled an independent retrieved source SUPPORT. The stance-lr verifier also says when a source "
+               "contradicts a claim (shown as \"contradicted by\" that source), which never counts as verified; the "
+               "kernel's TF-IDF rule and claim coverage only measure shared words, so their \"verified\" can include "
+               "a source that says the opposite. Records at public provenance L3 give claim "
                "counts and a confidence summary; individual claims are public only at L4, and a record page lists every "
                "claim its record's files hold.\n")
     out += _verifier_section(evaluation, in_use or {})

@@ -384,6 +384,8 @@ def claims_table_html(table: ClaimTable) -> str:
     for number, row in enumerate(table.rows, start=1):
         claim = html_text(row.text) + (" <em>(withdrawn from the synthesis in revision)</em>" if row.withdrawn else "")
         verified = "Yes" if row.verified else "No"
+        if row.contradicted_by:
+            verified += f"; contradicted by {_arxiv_link(row.contradicted_by)}"
         cells = [str(number), claim]
         if table.has_evidence:
             cells += [html_text(row.section), verified, _arxiv_link(row.source),
