@@ -32,6 +32,7 @@ from importlib import metadata
 from pathlib import Path
 
 from generator import __file__ as _generator_init
+from generator.fsio import link_or_copy
 
 PACKAGES = ("mkdocs", "mkdocs-material", "markdown", "jinja2", "pymdown-extensions", "markupsafe", "pyyaml")
 GENERATOR_DIR = Path(_generator_init).parent
@@ -126,8 +127,6 @@ class PageCache:
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
-    from generator.website.build import link_or_copy
-
     if os.path.lexists(target):
         os.unlink(target)
     link_or_copy(source, target)
