@@ -329,10 +329,15 @@ def _table(rows: list[tuple[str, str]], header: tuple[str, str] = ("Field", "Val
     return "\n".join(lines)
 
 
+def json_text(value) -> str:
+    """A JSON value as a reader reads it on a page: one line, keys sorted, non-ASCII as is."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
 def _setting(value) -> str:
     """A setting as a reader reads it: a string as itself in code (a regex shows as ``(?u)\\b\\w\\w+\\b``, not as
     the JSON ``"(?u)\\\\b..."``), anything else (numbers, lists, true, null) as its JSON."""
-    return md_code(value) if isinstance(value, str) else md_code(json.dumps(value, ensure_ascii=False, sort_keys=True))
+    return md_code(value) if isinstance(value, str) else md_code(json_text(value))
 
 
 def search_entry(view: RecordView) -> dict:

@@ -14,7 +14,6 @@ and policy decisions show as labels ("Under concern"), their token kept as the v
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -23,7 +22,7 @@ from generator.records import corrections as corr
 from generator.records import rules
 from generator.records.layout import CHECKPOINT_FILE, FOLDED_FILE, PROOFS_FILE, entry_file, folder_name, published_files
 from generator.website.pages import (BANNERS, CLAIM_LEVEL_NOTE, CORRECTIONS_NOTE, DIMENSIONS_NOTE, NO_CLAIMS_NOTE,
-                                     PROVENANCE_NOTES, QUALITY_GUIDE_PAGE, TIER_NOTE, ClaimTable, RecordView, _date, _or,
+                                     PROVENANCE_NOTES, QUALITY_GUIDE_PAGE, TIER_NOTE, ClaimTable, RecordView, _date, _or, json_text,
                                      arxiv_url, label, labelled)
 
 # The front-matter key that marks a page whose body is this module's HTML (the hook looks for it).
@@ -186,8 +185,8 @@ def record_html(view: RecordView) -> str:
                    f"Reason: {html_text(entry['reason'])}</p>")
         if entry.get("changes"):
             out.append("<p>Changed fields (old → new):</p>")
-            out.append(_list([f"<code>{html_text(c['field'])}</code>: {html_text(_json_text(c['old']))} → "
-                              f"{html_text(_json_text(c['new']))}" for c in entry["changes"]]))
+            out.append(_list([f"<code>{html_text(c['field'])}</code>: {html_text(json_text(c['old']))} → "
+                              f"{html_text(json_text(c['new']))}" for c in entry["changes"]]))
 
     out.append(f'<script type="application/ld+json">{json_for_script(json_ld(view))}</script>')
     return "\n".join(out) + "\n"
@@ -253,17 +252,12 @@ def _level(value: dict) -> str:
     return html_text(f"{value.get('level')}, {value.get('label')}")
 
 
-def _json_text(value) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
 def _sentence(parts: list[str]) -> str:
     return " ".join(p for p in parts if p)
 
 
 def banner(view: RecordView) -> str:
-    """The admonition at the top of a record whose status is not CURRENT ('' when it is CURRENT), in the
-    markup of Python-Markdown's admonition extension, which Material styles."""
+    """The admonition at the top of a record whose status is not CURRENT ('' when it is CURRENT)."""
     status = view.folded.status
     if status == corr.CURRENT or status not in BANNERS:
         return ""
@@ -273,10 +267,16 @@ def banner(view: RecordView) -> str:
         date, reason = _date(latest["at"]), latest["reason"]
     else:
         date, reason = _date(view.folded.status_changed_at), view.folded.status_reason
-    return (f'<div class="admonition {kind}">\n'
-            f'<p class="admonition-title">{title.format(date=html_text(date))}</p>\n'
-            f"<p><strong>Status: {labelled(status)}.</strong> {meaning}</p>\n"
-            f"<p><strong>Reason:</strong> {html_text(reason)}</p>\n</div>")
+    return _admonition(kind, title.format(date=html_text(date)),
+                       [f"<strong>Status: {labelled(status)}.</strong> {meaning}",
+                        f"<strong>Reason:</strong> {html_text(reason)}"])
+
+
+def _admonition(kind: str, title: str, paragraphs: list[str]) -> str:
+    """A box in the markup of Python-Markdown's admonition extension, which Material styles; title and
+    paragraphs are already HTML."""
+    return (f'<div class="admonition {kind}">\n<p class="admonition-title">{title}</p>\n'
+            + "".join(f"<p>{paragraph}</p>\n" for paragraph in paragraphs) + "</div>")
 
 
 def version_links(view: RecordView) -> str:
@@ -285,9 +285,9 @@ def version_links(view: RecordView) -> str:
     out = []
     if view.newer_version:
         link = html_link(view.newer_version, f"../{folder_name(view.newer_version)}/")
-        out.append('<div class="admonition info">\n<p class="admonition-title">A newer version of this record exists</p>\n'
-                   f"<p>{link} is a later run of the same research question about the same paper. "
-                   "This record stays as it was published.</p>\n</div>")
+        out.append(_admonition("info", "A newer version of this record exists",
+                               [f"{link} is a later run of the same research question about the same paper. "
+                                "This record stays as it was published."]))
     if view.previous_version:
         link = html_link(view.previous_version, f"../{folder_name(view.previous_version)}/")
         out.append(f"<p>This record is a new version of {link}.</p>")
