@@ -116,9 +116,10 @@ def _newest(views: list[RecordView]) -> str | None:
 
 
 def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: list[LogEntry], dest: Path, mirror_dest: Path, *,
-                  docs_dir: Path = DEFAULT_DOCS, evaluation: dict | None = None) -> dict[str, str]:
+                  docs_dir: Path = DEFAULT_DOCS, evaluation: dict | None = None, tree=None) -> dict[str, str]:
     """Write everything MkDocs needs into ``dest``, and the records' own files and the log into
-    ``mirror_dest`` (both replaced). Returns each record page's cache key by its path in ``dest``."""
+    ``mirror_dest`` (both replaced). Returns each record page's cache key by its path in ``dest``.
+    ``tree`` is the Merkle tree of ``entries`` when the caller has it already (``cp.log_tree``)."""
     dest, mirror_dest = Path(dest), Path(mirror_dest)
     for folder in (dest, mirror_dest):
         if folder.exists():
@@ -134,7 +135,7 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
     records_out.mkdir()
 
     views = sorted(views, key=lambda v: v.record_id)
-    proofs = cp.record_proofs(cp.log_tree(entries), entries)
+    proofs = cp.record_proofs(tree if tree is not None else cp.log_tree(entries), entries)
     newest = _newest(views)
 
     global _JOB
@@ -347,7 +348,8 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
     evaluation = load_evaluation(verifier_eval)
     generated, mirror_dir = work_dir / "docs", work_dir / "mirror"
     with reproducible_time(_newest(views)):
-        page_keys = generate_docs(views, folders, log_entries, generated, mirror_dir, docs_dir=docs_dir, evaluation=evaluation)
+        page_keys = generate_docs(views, folders, log_entries, generated, mirror_dir, docs_dir=docs_dir, evaluation=evaluation,
+                                  tree=tree)
         entries = search_entries(views)
         record_count, correction_count = len(views), sum(len(v.corrections) for v in views)
         # MkDocs holds every page in memory; release the parsed records first so the two peaks do not add up.
