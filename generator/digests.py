@@ -1,8 +1,9 @@
 """Content digests: SHA-256 over raw bytes, or over RFC 8785 canonical JSON for structured values.
 
-``canonical_json`` writes RFC 8785 through the C JSON encoder where it can vouch for the bytes and
-through ``rfc8785`` (pure Python, several times slower) everywhere else. For a JSON value the C encoder
-with sorted keys, no whitespace, non-ASCII as is and no NaN writes the same bytes as RFC 8785, except:
+``canonical_json`` writes RFC 8785 through orjson where it can vouch for the bytes and through
+``rfc8785`` (pure Python, tens of times slower) everywhere else. For a JSON value orjson with sorted
+keys writes what Python's C encoder writes with sorted keys, no whitespace, non-ASCII as is and no NaN
+(shortest round-trip floats, the same escapes), and that is RFC 8785's bytes, except:
 
 * a number Python writes with an exponent (1e-07, 1e+16) or ending in ".0" (RFC 8785 writes
   ECMAScript's 1e-7, 10000000000000000, 2), or an integer of 16 digits or more (RFC 8785 refuses those
@@ -10,7 +11,8 @@ with sorted keys, no whitespace, non-ASCII as is and no NaN writes the same byte
 * keys holding both a character from U+E000 to U+FFFF and one above U+FFFF (RFC 8785 sorts keys by
   UTF-16 code units, Python by code points: the orders differ only between those two);
 * a lone surrogate (not UTF-8: RFC 8785 refuses it);
-* a value the encoder coerces: a non-string key (RFC 8785 refuses it), a tuple.
+* a value the encoder coerces: a tuple, a dataclass, a date (orjson refuses non-string keys, integers
+  beyond 64 bits and subclasses of str, so those reach ``rfc8785`` too).
 
 Any of these anywhere in the output (a digit run or "2.0," inside a string counts too) sends the value
 to ``rfc8785``; an object is then tried member by member, so a score of 7.0 sends one small member
@@ -24,9 +26,9 @@ import hashlib
 import json
 from typing import Any
 
+import orjson
 import rfc8785
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")).encode
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _BEYOND_BMP = (b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
 
@@ -36,16 +38,16 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def _fast(value: Any, parsed: bool = False) -> bytes | None:
-    """RFC 8785 bytes of a JSON object or array through the C encoder, or None where they might differ.
+    """RFC 8785 bytes of a JSON object or array through orjson, or None where they might differ.
 
-    ``parsed``: the value came from ``json.loads`` (only dicts with string keys, lists, strings, numbers,
-    booleans and None), so nothing in it can be coerced and the round-trip check is skipped."""
+    ``parsed``: the value came from a strict JSON reader (only dicts with string keys, lists, strings,
+    finite numbers, booleans and None), so nothing in it can be coerced and the round-trip check, which
+    also catches the NaN orjson would write as null, is skipped."""
     if type(value) not in (dict, list):
         return None
     try:
-        text = _ENCODE(value)
-        data = text.encode("utf-8")
-    except (ValueError, TypeError):  # NaN, a lone surrogate, a value JSON has no form for: rfc8785 says what
+        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate, a value JSON has no form for: rfc8785 says what
         return None
     shape = data.translate(_DIGITS_AS_ZERO)
     if (b"0" * 16 in shape or b"0e-0" in shape or b"0e+0" in shape
@@ -53,7 +55,7 @@ def _fast(value: Any, parsed: bool = False) -> bytes | None:
         return None  # a number RFC 8785 may write otherwise
     if (b"\xee" in data or b"\xef" in data) and any(lead in data for lead in _BEYOND_BMP):
         return None  # keys may sort otherwise
-    if not parsed and json.loads(text) != value:
+    if not parsed and json.loads(data) != value:
         return None  # the encoder coerced something (a non-string key, a tuple)
     return data
 
@@ -63,15 +65,16 @@ def _by_member(value: dict, parsed: bool = False) -> bytes | None:
     keys = sorted(value) if all(type(key) is str for key in value) else None
     if keys is None or _fast(keys) is None:  # the keys' own order and escaping test
         return None
-    return b"{" + b",".join(_ENCODE(key).encode("utf-8") + b":" + canonical_json(value[key], parsed=parsed)
+    return b"{" + b",".join(orjson.dumps(key) + b":" + canonical_json(value[key], parsed=parsed)
                             for key in keys) + b"}"
 
 
 def canonical_json(value: Any, *, parsed: bool = False) -> bytes:
     """RFC 8785 (JCS) bytes: the same value always hashes the same, whatever the file layout.
 
-    ``parsed=True`` only for a value exactly as ``json.loads`` returned it (or a dict of its members):
-    it skips a check that only values built in code need."""
+    ``parsed=True`` only for a value exactly as a strict reader returned it (``fsio.read_json_object``,
+    ``layout``'s published reader: no NaN), or a dict of its members: it skips a check that only values
+    built in code need."""
     data = _fast(value, parsed)
     if data is None and type(value) is dict:
         data = _by_member(value, parsed)

@@ -16,6 +16,7 @@ import copy
 import json
 from pathlib import Path
 
+import orjson
 import pytest
 import rfc8785
 from hypothesis import given, settings
@@ -204,6 +205,8 @@ def test_the_published_layout_is_dump_json_and_the_fast_reader_takes_what_the_st
     '{\n  "a": 1,\n  "a": 1\n}\n', '{\n  "a": "\\ud800"\n}\n', '{\n  "a": "\\u00e9"\n}\n', '{\n  "a": 1.50\n}\n',
     '{\n  "b": 1,\n  "a": 2\n}\n', '{"a": 1}\n', '{\n  "a": {\n  }\n}\n', '{\n  "a": 1\n}', '{\n  "a":  1\n}\n',
     '{\n    "a": 1\n}\n', '{\n  "a": [1,\n    2]\n}\n', '[\n  1\n]\n', '\ufeff{\n  "a": 1\n}\n',
+    '{\n  "a": 0.00001\n}\n', '{\n  "a": 1e-05\n}\n', '{\n  "a": 1e-5\n}\n', '{\n  "a": 1e+16\n}\n', '{\n  "a": 1e16\n}\n',
+    '{\n  "a": 18446744073709551615\n}\n', '{\n  "a": [\n    -1234567890123456\n  ]\n}\n', '{\n  "a": 0.1000\n}\n',
     dump_json(json.loads("[" * (MAX_JSON_DEPTH - 1) + '{"a": 1}' + "]" * (MAX_JSON_DEPTH - 1))),
     dump_json({"a": json.loads("[" * MAX_JSON_DEPTH + "1" + "]" * MAX_JSON_DEPTH)}),
 ], ids=lambda t: repr(t[:24]))
@@ -215,10 +218,20 @@ def test_the_fast_reader_takes_nothing_the_strict_reader_refuses(text):
         assert layout._published_value(data) is None
 
 
+@CHECK
+@given(OBJECTS, st.floats(allow_nan=False, allow_infinity=False))
+def test_orjson_vouches_only_for_text_python_would_write(value, number):
+    """orjson's own text for a value (0.00001 where Python writes 1e-05) is never taken for the layout."""
+    for data in (dump_json(value).encode("utf-8"), orjson.dumps({**value, "n": number}, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"):
+        assert layout._orjson_value(data) is None or layout._orjson_value(data) == _strict(data)
+        assert layout._published_value(data) == _strict(data)
+
+
 def test_the_fast_reader_takes_every_shipped_document():
     for path in sorted((REPO / "records").rglob("*.json")):
         data = path.read_bytes()
         assert layout._published_value(data) == parse_json(data), path
+        assert layout._orjson_value(data) == parse_json(data), f"{path}: orjson's path refused it"
 
 
 def _rfc8785_sha256(value) -> str:
