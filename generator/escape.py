@@ -10,6 +10,7 @@ functions, chosen by where the text lands:
 ``html``        raw HTML we write ourselves (attribute values; element text goes through ``html_text``)
 ``strip_bidi``  plain text that can carry no markup (feed, search index, records index rows)
 ``front_matter_title``  the ``title:`` of a page's YAML front matter (MkDocs puts it in ``<title>``)
+``page_title``          that title's value, for front matter written as JSON
 ``json_for_script``     JSON inside ``<script type="application/ld+json">``
 ``xml_text``    text handed to feedgen/lxml (which does the XML escaping but refuses control characters)
 
@@ -225,7 +226,13 @@ def front_matter_title(text: Any) -> str:
     while it would run ``striptags`` (which unescapes entities) on a title taken from the H1. So the
     title is HTML-escaped here, once, and quoted as a JSON string (a valid YAML double-quoted scalar).
     """
-    return "title: " + json.dumps(html(" ".join(strip_bidi(clean(text)).split())), ensure_ascii=True)
+    return "title: " + json.dumps(page_title(text), ensure_ascii=True)
+
+
+def page_title(text: Any) -> str:
+    """The page title as front matter must hold it: one line, bidi controls stripped, HTML-escaped once
+    (see ``front_matter_title``)."""
+    return html(" ".join(strip_bidi(clean(text)).split()))
 
 
 _SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}

@@ -1,8 +1,10 @@
 """The MkDocs hooks of the site (``hooks:`` in mkdocs.yml), for `build` and `serve` alike.
 
-* Record pages are ready-made HTML (``record_page.record_document``): their front matter carries
-  ``sovereign_html: true``, and ``on_page_markdown``/``on_page_content`` hand the HTML and its table
-  of contents to MkDocs instead of letting Python-Markdown parse it. Material's template still wraps it.
+* Record pages are ready-made HTML (``record_page.record_document``): their front matter is one line
+  of JSON carrying ``sovereign_html: true``. ``on_pre_page`` has MkDocs read such a page without YAML,
+  and ``on_page_markdown`` has it take the HTML and its table of contents as they are, without
+  Python-Markdown (whose per-page setup alone was a fifth of a 10,000-page build). Material's template
+  still wraps it.
 * Under `serve`, ``on_pre_build`` regenerates the docs before every (re)build and ``on_post_build``
   copies the records' own files in and adds their search entries, as `build` does after MkDocs.
 * Under an incremental `build`, ``on_files`` marks the record pages whose rendered page is already in
@@ -14,8 +16,10 @@ module ``generator.website.mkdocs_hooks`` and is looked up there.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 REGENERATE: Callable[[], tuple[list[dict], Path]] | None = None
@@ -23,7 +27,7 @@ SEARCH_ENTRIES: list[dict] = []
 MIRROR: Path | None = None
 # Under an incremental build: the docs paths (records/SRCH-X.md) whose rendered page is already in place.
 UNCHANGED_PAGES: frozenset[str] = frozenset()
-_BODIES: dict[str, str] = {}
+_JSON_FRONT = "---\n{"
 
 
 def _shared():
@@ -52,30 +56,46 @@ def on_pre_page(page, config, files, **kwargs):
     path = page.file.abs_dest_path
     if os.path.lexists(path):
         os.unlink(path)
+    page.read_source = partial(_read_source, page, page.read_source)
     return page
+
+
+def _read_source(page, read_with_yaml, config) -> None:
+    """``Page.read_source`` for a page whose front matter is one line of JSON marking ready-made HTML;
+    any other page is read by MkDocs' own method (YAML)."""
+    from generator.website.record_page import HTML_PAGE_KEY
+
+    source = config.plugins.on_page_read_source(page=page, config=config)
+    if source is None:
+        source = page.file.content_string
+    if source.startswith(_JSON_FRONT):
+        end = source.find("\n---\n", 4)
+        meta = json.loads(source[4:end]) if end > 0 else None
+        if isinstance(meta, dict) and meta.get(HTML_PAGE_KEY) is True:
+            page.markdown, page.meta = source[end + 5:], meta
+            return
+    read_with_yaml(config)
 
 
 def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
     from generator.website.record_page import HTML_PAGE_KEY
 
     if page.meta.get(HTML_PAGE_KEY) is True:
-        _shared()._BODIES[page.file.src_uri] = markdown
-        return ""
+        page.render = partial(_render_html, page)
     return markdown
 
 
-def on_page_content(html: str, page, config, files, **kwargs) -> str:
+def _render_html(page, config, files) -> None:
+    """``Page.render`` for ready-made HTML: the body is the content, its headings the table of contents."""
     from mkdocs.structure.toc import get_toc
 
     from generator.website.record_page import toc_tokens
 
-    body = _shared()._BODIES.pop(page.file.src_uri, None)
-    if body is None:
-        return html
-    tokens = toc_tokens(body)
+    tokens = toc_tokens(page.markdown)
+    page.content = page.markdown
     page.toc = get_toc(tokens)
     page.present_anchor_ids = {heading["id"] for heading in _walk(tokens)}
-    return body
+    page.links_to_anchors = {}
 
 
 def _walk(tokens: list[dict]):

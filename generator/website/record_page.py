@@ -14,10 +14,11 @@ and policy decisions show as labels ("Under concern"), their token kept as the v
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
-from generator.escape import front_matter_title, html, html_blocks, html_link, html_text, json_for_script
+from generator.escape import html, html_blocks, html_link, html_text, json_for_script, page_title
 from generator.records import corrections as corr
 from generator.records import rules
 from generator.records.layout import CHECKPOINT_FILE, FOLDED_FILE, PROOFS_FILE, entry_file, folder_name, published_files
@@ -40,15 +41,16 @@ class Heading:
 
 
 def record_document(view: RecordView) -> str:
-    """The page file MkDocs reads: YAML front matter, then the HTML body (``record_html``).
+    """The page file MkDocs reads: front matter on one line of JSON (valid YAML too, and read without
+    YAML by ``mkdocs_hooks``), then the HTML body (``record_html``).
 
     Material's search would parse every record page (the biggest cost of a large build, and a search
     index of 100 MB at 10,000 records); the build adds one small entry per record instead. Record
     pages are not in the nav, so its sidebar would be an empty column: hidden, the claims table gets the room.
     """
-    front = ["---", front_matter_title(view.values.get("title")), "hide:", "  - navigation", "search:", "  exclude: true",
-             f"{HTML_PAGE_KEY}: true", "---", ""]
-    return "\n".join(front) + record_html(view)
+    meta = {"title": page_title(view.values.get("title")), "hide": ["navigation"], "search": {"exclude": True},
+            HTML_PAGE_KEY: True}
+    return f"---\n{json.dumps(meta, ensure_ascii=True)}\n---\n" + record_html(view)
 
 
 def record_html(view: RecordView) -> str:
