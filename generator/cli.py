@@ -117,6 +117,50 @@ def correct_command(record_id, update_type, reason, fields, values, by, records_
     click.echo(f"appended {path}")
 
 
+@cli.command("register")
+@click.argument("record_id")
+@click.option("--zenodo", is_flag=True, help="Register with Zenodo (the only registrar today; required).")
+@click.option("--sandbox", is_flag=True, help="Use the Zenodo Sandbox (test DOIs that do not resolve; the page says so).")
+@click.option("--license", "license_id", required=True, metavar="ID", help="Zenodo license id of the deposit, e.g. cc-by-4.0.")
+@click.option("--resume", type=int, metavar="DEPOSITION_ID", help="Finish a deposition an earlier run left unpublished.")
+@click.option("--token-env", default="ZENODO_TOKEN", show_default=True, metavar="NAME",
+              help="Environment variable holding the Zenodo token (never written anywhere).")
+@click.option("--state", "state_dir", type=click.Path(path_type=Path), default=Path(".cache/zenodo"), show_default=True,
+              help="Where an unfinished deposition's id is kept, so a rerun resumes it.")
+@click.option("--by", default="Assignee Research", show_default=True, help="Who registers it.")
+@RECORDS_OPTION
+def register_command(record_id, zenodo, sandbox, license_id, resume, token_env, state_dir, by, records_dir) -> None:
+    """Deposit a record on Zenodo, publish it, and append its DOI to the record's log.
+
+    Nothing is appended unless the deposition was published. A deposition left unpublished is named,
+    with the command that resumes it (a rerun also resumes it).
+
+    \b
+    Example:
+      ZENODO_TOKEN=... sovereign-publish register SRCH:93BD3EF3 --zenodo --license cc-by-4.0
+    """
+    from generator.errors import InputError
+    from generator.registries.zenodo import SANDBOX_URL, ZENODO_URL, ZenodoApi, register, token_from_env
+    from generator.registries.zenodo_metadata import zenodo_metadata
+    from generator.records.layout import record_url_path
+    from generator.records.versions import previous_id
+    from generator.website.pages import SITE_URL
+
+    def metadata(folded, provenance):
+        earlier = previous_id(folded.manifest)
+        return zenodo_metadata(folded, provenance, SITE_URL + record_url_path(folded.record_id), license_id,
+                               SITE_URL + record_url_path(earlier) if earlier else None)
+
+    if not zenodo:
+        raise InputError("name the registrar: --zenodo (the only one today)")
+    api = ZenodoApi(SANDBOX_URL if sandbox else ZENODO_URL, token_from_env(token_env))
+    try:
+        done = register(records_dir, record_id, api, metadata=metadata, state_dir=state_dir, resume=resume, by=by)
+    finally:
+        api.close()
+    click.echo(f"{done.record_id}: registered DOI {done.doi} ({done.record_url}); appended {done.correction}")
+
+
 @cli.command("eval-verifier")
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--split", default="train", show_default=True, help="Reads claims_<split>.jsonl from DATA_DIR.")
