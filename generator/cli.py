@@ -161,6 +161,55 @@ def register_command(record_id, zenodo, sandbox, license_id, resume, token_env, 
     click.echo(f"{done.record_id}: registered DOI {done.doi} ({done.record_url}); appended {done.correction}")
 
 
+@cli.command("check-sources")
+@click.argument("record_ids", nargs=-1, metavar="[ID]...")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Pipeline config (YAML); default: sovereign.yml if present.")
+@click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override one config value, e.g. --set search.backend=arxiv.")
+@click.option("--offline", is_flag=True, help="Ask nothing; report every source as not checked, whatever the config says.")
+@click.option("--mailto", metavar="EMAIL", help="Contact address sent to Crossref (its polite pool); not stored.")
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), default=Path(".cache/source-status"), show_default=True,
+              help="Answers are reused for a day; a notice can appear any time, so they are never kept longer.")
+@click.option("--by", default="Assignee Research", show_default=True, help="Who appends a finding.")
+@RECORDS_OPTION
+def check_sources_command(record_ids, config_file, overrides, offline, mailto, cache_dir, by, records_dir) -> None:
+    """Ask arXiv and Crossref whether a paper a record relies on was withdrawn or retracted; log each new finding.
+
+    Live only with search.backend: arxiv (as for `run`); offline every source is "not checked".
+    A finding is appended once, as an expression of concern (a correction-like notice as an editorial note).
+
+    \b
+    Example:
+      sovereign-publish check-sources SRCH:170CA349 --set search.backend=arxiv --mailto you@example.org
+    """
+    from generator.pipeline.config import load_config
+    from generator.pipeline.retry import RetryPolicy
+    from generator.pipeline.search import ArxivApiSearch
+    from generator.registries.crossref import CrossrefClient
+    from generator.registries.sources import check_sources
+
+    config = load_config(config_file, overrides, offline=offline)
+    arxiv = crossref = None
+    if config.search.backend == "arxiv":
+        a = config.search.arxiv
+        retry = RetryPolicy(max_retries=a.max_retries, backoff_base=a.backoff_seconds, backoff_max=max(60.0, a.backoff_seconds))
+        arxiv = ArxivApiSearch(base_url=a.base_url, delay_seconds=a.delay_seconds, timeout=a.timeout_seconds, retry=retry,
+                               empty_page_retries=a.empty_page_retries, cache_path=cache_dir / "arxiv", cache_expire_after=86400)
+        crossref = CrossrefClient(mailto=mailto, timeout=a.timeout_seconds, retry=retry, cache_dir=cache_dir / "crossref")
+    try:
+        checks = check_sources(records_dir, list(record_ids), arxiv=arxiv, crossref=crossref, by=by)
+    finally:
+        for client in (arxiv, crossref):
+            if client is not None:
+                client.close()
+    for check in checks:
+        click.echo(check.line())
+    found = sum(len(c.findings or []) for c in checks)
+    appended = sum(len(c.appended or []) for c in checks)
+    unchecked = sum(1 for c in checks if not c.checked)
+    click.echo(f"{len(checks)} source(s): {len(checks) - unchecked} checked, {unchecked} not checked; "
+               f"{found} finding(s), {appended} appended.")
+
+
 @cli.command("eval-verifier")
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--split", default="train", show_default=True, help="Reads claims_<split>.jsonl from DATA_DIR.")
