@@ -227,3 +227,16 @@ def test_the_deposit_metadata_escapes_the_records_text_as_html(records):
     folded.values["research_question"] = "<script>alert(1)</script>?"
     described = zenodo_metadata(folded, {}, PAGE, "cc-by-4.0")["description"]
     assert "<script>" not in described and "&lt;script&gt;alert(1)&lt;/script&gt;?" in described
+
+
+def test_the_schema_takes_an_identifier_only_on_an_editorial_note_that_changes_nothing():
+    from generator.records import rules
+    from generator.records.schemas import load_schema, schema_problems
+
+    entry = dict(load_schema(rules.CORRECTION_CONTRACT)["examples"][0])
+    entry["identifier"] = registration.identifier("10.5281/zenodo.123", "Zenodo", "https://zenodo.org/records/123")
+    assert [p.pointer for p in schema_problems(entry, rules.CORRECTION_CONTRACT, "0001.json")] == ["/changes", "/type"]
+    entry.update(type="editorial_note", changes=[])
+    assert schema_problems(entry, rules.CORRECTION_CONTRACT, "0001.json") == []
+    entry["identifier"] = {**entry["identifier"], "url": "javascript:alert(1)"}
+    assert [p.pointer for p in schema_problems(entry, rules.CORRECTION_CONTRACT, "0001.json")] == ["/identifier/url"]
