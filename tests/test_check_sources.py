@@ -20,7 +20,7 @@ from generator.records.corrections import load_folded
 from generator.registries.crossref import CrossrefClient, CrossrefError
 from generator.registries.sources import check_sources
 from generator.website.pages import record_view
-from generator.website.record_page import banner, record_html
+from generator.website.record_page import banner
 
 RECORD = "SRCH-7AEAE763"  # target 2604.23996v1, cites 1803.07724v1 and 2407.04255v1
 RECORD_ID = "SRCH:7AEAE763"
@@ -112,8 +112,26 @@ def test_a_withdrawn_arxiv_source_and_a_retracted_doi_source_append_one_concern_
     shown = banner(view)
     assert "Expression of concern since 2026-11-22" in shown
     assert "arXiv marks 1803.07724v3 withdrawn" in shown and f"Crossref lists a retraction notice for its DOI {SOURCE_DOI}" in shown
-    page = record_html(record_view(folded.manifest, __import__("json").loads((records / RECORD / "provenance.json").read_text()), folded.log))
-    assert f'<a href="https://doi.org/{NOTICE_DOI}">https://doi.org/{NOTICE_DOI}</a>' in page
+
+
+def test_the_built_site_shows_the_concerns_in_the_banner_and_verifies(records, tmp_path, services):
+    from generator.website.build import build_site
+
+    clean(services)
+    services["arxiv"]["1803.07724"] = arxiv_entry("1803.07724", "v3", comment=WITHDRAWN_COMMENT)
+    services["arxiv"]["2407.04255"] = arxiv_entry("2407.04255", "v2", doi=SOURCE_DOI)
+    services["crossref"][SOURCE_DOI] = crossref_work(SOURCE_DOI, RETRACTION)
+    live_check(records, tmp_path)
+
+    build_site(records, tmp_path / "site", work_dir=tmp_path / "build")
+    page = (tmp_path / "site" / "records" / RECORD / "index.html").read_text()
+    top = page[page.index('<div class="admonition warning">'):]
+    top = top[:top.index("</div>")]
+    assert "Expression of concern since 2026-11-22" in top
+    assert top.count("<strong>Reason (2026-11-22):</strong>") == 2 and "1803.07724v3 withdrawn" in top and NOTICE_DOI in top
+    assert f'<a href="https://doi.org/{NOTICE_DOI}">https://doi.org/{NOTICE_DOI}</a>' in page  # the evidence, in the log
+    verified = CliRunner().invoke(cli, ["verify", str(tmp_path / "site")])
+    assert verified.exit_code == 0, verified.output
 
 
 def test_checking_twice_appends_nothing_the_second_time(records, tmp_path, services):
