@@ -141,9 +141,9 @@ def test_a_plain_rerun_resumes_from_the_state_file(records, tmp_path, zenodo):
     assert done.deposition == 123 and zenodo.calls.count("create") == 1
 
 
-def test_a_deposition_published_before_its_answer_was_lost_is_only_logged_on_resume(records, tmp_path, zenodo):
+def test_a_deposition_published_but_not_logged_is_only_logged_on_resume(records, tmp_path, zenodo):
     with pytest.raises(RegistrationIncomplete):
-        run_register(records, tmp_path, by="")  # an empty --by: refused when appending, after publishing
+        run_register(records, tmp_path, by="")  # an empty --by is refused by the log append, after publishing
     assert zenodo.depositions[123].submitted
     assert read_record(records / RECORD).correction_entries == []
 

@@ -18,7 +18,6 @@ only ever sent in the Authorization header: it is never written, logged or put i
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import time
