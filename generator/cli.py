@@ -117,6 +117,99 @@ def correct_command(record_id, update_type, reason, fields, values, by, records_
     click.echo(f"appended {path}")
 
 
+@cli.command("register")
+@click.argument("record_id")
+@click.option("--zenodo", is_flag=True, help="Register with Zenodo (the only registrar today; required).")
+@click.option("--sandbox", is_flag=True, help="Use the Zenodo Sandbox (test DOIs that do not resolve; the page says so).")
+@click.option("--license", "license_id", required=True, metavar="ID", help="Zenodo license id of the deposit, e.g. cc-by-4.0.")
+@click.option("--resume", type=int, metavar="DEPOSITION_ID", help="Finish a deposition an earlier run left unpublished.")
+@click.option("--token-env", default="ZENODO_TOKEN", show_default=True, metavar="NAME",
+              help="Environment variable holding the Zenodo token (never written anywhere).")
+@click.option("--state", "state_dir", type=click.Path(path_type=Path), default=Path(".cache/zenodo"), show_default=True,
+              help="Where an unfinished deposition's id is kept, so a rerun resumes it.")
+@click.option("--by", default="Assignee Research", show_default=True, help="Who registers it.")
+@RECORDS_OPTION
+def register_command(record_id, zenodo, sandbox, license_id, resume, token_env, state_dir, by, records_dir) -> None:
+    """Deposit a record on Zenodo, publish it, and append its DOI to the record's log.
+
+    Nothing is appended unless the deposition was published. A deposition left unpublished is named,
+    with the command that resumes it (a rerun also resumes it).
+
+    \b
+    Example:
+      ZENODO_TOKEN=... sovereign-publish register SRCH:93BD3EF3 --zenodo --license cc-by-4.0
+    """
+    from generator.errors import InputError
+    from generator.registries.zenodo import SANDBOX_URL, ZENODO_URL, ZenodoApi, register, token_from_env
+    from generator.registries.zenodo_metadata import zenodo_metadata
+    from generator.records.layout import record_url_path
+    from generator.records.versions import previous_id
+    from generator.website.pages import SITE_URL
+
+    def metadata(folded, provenance):
+        earlier = previous_id(folded.manifest)
+        return zenodo_metadata(folded, provenance, SITE_URL + record_url_path(folded.record_id), license_id,
+                               SITE_URL + record_url_path(earlier) if earlier else None)
+
+    if not zenodo:
+        raise InputError("name the registrar: --zenodo (the only one today)")
+    api = ZenodoApi(SANDBOX_URL if sandbox else ZENODO_URL, token_from_env(token_env))
+    try:
+        done = register(records_dir, record_id, api, metadata=metadata, state_dir=state_dir, resume=resume, by=by)
+    finally:
+        api.close()
+    click.echo(f"{done.record_id}: registered DOI {done.doi} ({done.record_url}); appended {done.correction}")
+
+
+@cli.command("check-sources")
+@click.argument("record_ids", nargs=-1, metavar="[ID]...")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="Pipeline config (YAML); default: sovereign.yml if present.")
+@click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE", help="Override one config value, e.g. --set search.backend=arxiv.")
+@click.option("--offline", is_flag=True, help="Ask nothing; report every source as not checked, whatever the config says.")
+@click.option("--mailto", metavar="EMAIL", help="Contact address sent to Crossref (its polite pool); not stored.")
+@click.option("--cache", "cache_dir", type=click.Path(path_type=Path), default=Path(".cache/source-status"), show_default=True,
+              help="Answers are reused for a day; a notice can appear any time, so they are never kept longer.")
+@click.option("--by", default="Assignee Research", show_default=True, help="Who appends a finding.")
+@RECORDS_OPTION
+def check_sources_command(record_ids, config_file, overrides, offline, mailto, cache_dir, by, records_dir) -> None:
+    """Ask arXiv and Crossref whether a paper a record relies on was withdrawn or retracted; log each new finding.
+
+    Live only with search.backend: arxiv (as for `run`); offline every source is "not checked".
+    A finding is appended once, as an expression of concern (a correction-like notice as an editorial note).
+
+    \b
+    Example:
+      sovereign-publish check-sources SRCH:170CA349 --set search.backend=arxiv --mailto you@example.org
+    """
+    from generator.pipeline.config import load_config
+    from generator.pipeline.retry import RetryPolicy
+    from generator.pipeline.search import ArxivApiSearch
+    from generator.registries.crossref import CrossrefClient
+    from generator.registries.sources import check_sources
+
+    config = load_config(config_file, overrides, offline=offline)
+    arxiv = crossref = None
+    if config.search.backend == "arxiv":
+        a = config.search.arxiv
+        retry = RetryPolicy(max_retries=a.max_retries, backoff_base=a.backoff_seconds, backoff_max=max(60.0, a.backoff_seconds))
+        arxiv = ArxivApiSearch(base_url=a.base_url, delay_seconds=a.delay_seconds, timeout=a.timeout_seconds, retry=retry,
+                               empty_page_retries=a.empty_page_retries, cache_path=cache_dir / "arxiv", cache_expire_after=86400)
+        crossref = CrossrefClient(mailto=mailto, timeout=a.timeout_seconds, retry=retry, cache_dir=cache_dir / "crossref")
+    try:
+        checks = check_sources(records_dir, list(record_ids), arxiv=arxiv, crossref=crossref, by=by)
+    finally:
+        for client in (arxiv, crossref):
+            if client is not None:
+                client.close()
+    for check in checks:
+        click.echo(check.line())
+    found = sum(len(c.findings or []) for c in checks)
+    appended = sum(len(c.appended or []) for c in checks)
+    unchecked = sum(1 for c in checks if not c.checked)
+    click.echo(f"{len(checks)} source(s): {len(checks) - unchecked} checked, {unchecked} not checked; "
+               f"{found} finding(s), {appended} appended.")
+
+
 @cli.command("eval-verifier")
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--split", default="train", show_default=True, help="Reads claims_<split>.jsonl from DATA_DIR.")

@@ -1,4 +1,5 @@
-"""The layers of the generator: pipeline -> records <- website, and neither records nor the lower
+"""The layers of the generator: pipeline -> records <- website (and registries -> pipeline, records: Zenodo,
+arXiv and Crossref clients built on the pipeline's bounded HTTP), and neither records nor the lower
 modules ever import the layers above them. Checked on the source (every ``import`` statement, at any
 depth, including ones inside functions), so a late import cannot hide a backwards arrow."""
 
@@ -15,8 +16,9 @@ PACKAGE = REPO / "generator"
 
 # package -> packages it must never import
 FORBIDDEN = {
-    "pipeline": ("website",),
-    "records": ("pipeline", "website", "transparency", "evaluation"),
+    "pipeline": ("website", "registries"),
+    "records": ("pipeline", "website", "transparency", "evaluation", "registries"),
+    "registries": ("website", "transparency", "evaluation"),
     "transparency": ("website", "pipeline"),
     "evaluation": ("website",),
 }

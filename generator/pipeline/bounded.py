@@ -260,9 +260,11 @@ def _read_body(response: httpx.Response, max_body_bytes: int, attempt: Deadline)
 
 
 def exchange(client: httpx.Client, method: str, url: str, *, headers: dict[str, str] | None = None,
-             json_body: Any = None, timeout: float, deadline: Deadline | None = None, max_body_bytes: int,
-             max_redirects: int = DEFAULT_MAX_REDIRECTS) -> Answer:
+             json_body: Any = None, content: bytes | None = None, timeout: float, deadline: Deadline | None = None,
+             max_body_bytes: int, max_redirects: int = DEFAULT_MAX_REDIRECTS) -> Answer:
     """One request and its complete answer, within every limit; follows same-origin redirects itself.
+
+    The request body is ``json_body`` (as JSON) or ``content`` (bytes as they are, e.g. a file upload).
 
     Raises ``Retryable`` when the attempt ran out of ``timeout`` or the connection failed, ``DeadlinePassed``
     when ``deadline`` passed first, ``Refused`` for an answer not to be used. Any final status is returned:
@@ -279,7 +281,7 @@ def exchange(client: httpx.Client, method: str, url: str, *, headers: dict[str, 
                 left = attempt.remaining()
                 if left <= 0:
                     raise httpx.ConnectTimeout("deadline passed before the request was sent")
-                with client.stream(method, target, headers=headers, json=json_body, timeout=left,
+                with client.stream(method, target, headers=headers, json=json_body, content=content, timeout=left,
                                    follow_redirects=False) as response:
                     if response.status_code in _REDIRECT_STATUSES and "Location" in response.headers:
                         target = _redirect_target(response, asked, method)

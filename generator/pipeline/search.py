@@ -405,6 +405,20 @@ class ArxivApiSearch:
                 return paper
         return None
 
+    def entries(self, base_ids: Sequence[str]) -> list[arxiv.Result]:
+        """The API entries of ``base_ids`` as arXiv has them now (the newest version, with its comment and
+        journal DOI), in one id_list query; an id arXiv does not know is simply absent."""
+        if not base_ids:
+            return []
+        with self.adapter.within(Deadline(self.query_deadline, "arXiv query deadline")):
+            try:
+                return list(self.client.results(arxiv.Search(id_list=list(base_ids), max_results=len(base_ids))))
+            except arxiv.UnexpectedEmptyPageError:
+                return []
+            except arxiv.HTTPError as exc:
+                raise SearchError(f"arXiv answered HTTP {exc.status} looking up {', '.join(base_ids)}", url=exc.url,
+                                  status=exc.status) from exc
+
     def search(self, query: str, max_results: int) -> list[Paper]:
         spec = arxiv.Search(query=query, max_results=max_results, sort_by=arxiv.SortCriterion.Relevance)
         with self.adapter.within(Deadline(self.query_deadline, "arXiv query deadline")):

@@ -28,6 +28,8 @@ STATUSES = (CURRENT, CORRECTED, UNDER_CONCERN, RETRACTED, WITHDRAWN, SUPERSEDED,
 TERMINAL = frozenset({RETRACTED, WITHDRAWN, SUPERSEDED, REMOVED})
 OPEN = (CURRENT, CORRECTED, UNDER_CONCERN)
 NOTE_TYPE = "editorial_note"
+# The optional properties an entry may carry beside its changes (see correction-record-v1.json).
+EXTRA_PROPERTIES = frozenset({"identifier", "evidence"})
 
 
 @dataclass(frozen=True)
@@ -240,8 +242,13 @@ def parse_change(pointer: str, value_json: str, values: dict) -> dict:
 
 
 def append_correction(records_dir: Path, record_id: str, update_type: str, reason: str, by: str,
-                      fields: list[tuple[str, str]]) -> Path:
-    """Write the next correction of ``record_id``; refuses (writing nothing) anything the fold would reject."""
+                      fields: list[tuple[str, str]], *, extra: dict | None = None) -> Path:
+    """Write the next correction of ``record_id``; refuses (writing nothing) anything the fold would reject.
+
+    ``extra`` adds the schema's optional properties (``identifier`` of a registration, ``evidence`` of a
+    finding about a cited source); the schema says which entry types may carry them."""
+    if unknown := set(extra or {}) - EXTRA_PROPERTIES:
+        raise ValueError(f"not an optional property of a correction: {sorted(unknown)}")
     folder = find_record(records_dir, record_id)
     record = read_record(folder)
     if record.problems:
@@ -285,6 +292,7 @@ def append_correction(records_dir: Path, record_id: str, update_type: str, reaso
         "changes": changes,
         "status_before": folded.status,
         "status_after": after,
+        **(extra or {}),
         "previous_sha256": sha256_json(previous),
     }
     entry["sha256"] = entry_digest(entry)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from generator.digests import sha256_bytes
 from generator.records import corrections as corr
-from generator.records import rules, versions
+from generator.records import registration, rules, versions
 from generator.records.layout import (CHECKPOINT_FILE, FEED_FILE, HISTORY_FILE, INDEX_JSON, LOG_FILE, SITE_MANIFEST_FILE,
                                       folder_name)
 from generator.records.corrections import FoldedRecord
@@ -289,6 +289,7 @@ class RecordView:
     claims_problem: str | None = None  # why a given report's claims are not shown
     previous_version: str | None = None  # the record this one is a new version of (its manifest says so)
     newer_version: str | None = None  # the record that is a new version of this one (derived at build time)
+    doi: str | None = None
 
     @property
     def record_id(self) -> str:
@@ -319,7 +320,8 @@ def record_view(manifest: dict, provenance: dict, corrections: list[dict], repor
     ``newer_version`` is the record that names this one as its previous version (``versions.newer_versions``)."""
     claims, problem = claim_table(manifest, provenance or {}, report)
     return RecordView(folder_name(manifest["record_id"]), manifest, provenance, corrections,
-                      corr.fold(manifest, corrections), claims, problem, versions.previous_id(manifest), newer_version)
+                      corr.fold(manifest, corrections), claims, problem, versions.previous_id(manifest), newer_version,
+                      doi=registration.registered_doi(corrections))
 
 
 def _table(rows: list[tuple[str, str]], header: tuple[str, str] = ("Field", "Value")) -> str:

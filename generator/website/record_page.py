@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from generator.escape import html, html_blocks, html_link, html_text, json_for_script, page_title
 from generator.records import corrections as corr
-from generator.records import rules
+from generator.records import registration, rules
 from generator.records.layout import CHECKPOINT_FILE, FOLDED_FILE, PROOFS_FILE, entry_file, folder_name, published_files
 from generator.website.pages import (BANNERS, CLAIM_LEVEL_NOTE, CORRECTIONS_NOTE, DIMENSIONS_NOTE, NO_CLAIMS_NOTE,
                                      PROVENANCE_NOTES, QUALITY_GUIDE_PAGE, TIER_NOTE, ClaimTable, RecordView, _date, _or, json_text,
@@ -124,9 +124,7 @@ def record_html(view: RecordView) -> str:
         report_cell += f" ({html_link(report['path'], report['path'], download=True)})"
     if report.get("note"):  # its own sentence: "Available. Stated as available by the imported public record; ..."
         report_cell += ". " + html_text(report["note"])
-    external_cell = html_text(external.get("status"))
-    if external.get("doi") and _DOI.fullmatch(external["doi"]):
-        external_cell += f" ({html_text('doi:' + external['doi'])})"
+    external_cell = _external_record(external, registration.latest_registration(view.corrections))
     out.append(_h2("provenance", "Provenance"))
     out.append(_table([
         ("Publisher", html_text(values.get("publisher"))),
@@ -185,6 +183,8 @@ def record_html(view: RecordView) -> str:
                    f"stated by {html_text(entry['by'])}. "
                    f"Status {html_text(label(entry['status_before']))} → {html_text(label(entry['status_after']))}.<br />\n"
                    f"Reason: {html_text(entry['reason'])}</p>")
+        if entry.get("evidence"):
+            out.append(f"<p>{_evidence(entry['evidence'])}</p>")
         if entry.get("changes"):
             out.append("<p>Changed fields (old → new):</p>")
             out.append(_list([f"<code>{html_text(c['field'])}</code>: {html_text(json_text(c['old']))} → "
@@ -269,9 +269,24 @@ def banner(view: RecordView) -> str:
         date, reason = _date(latest["at"]), latest["reason"]
     else:
         date, reason = _date(view.folded.status_changed_at), view.folded.status_reason
+    concerns = open_concerns(view.corrections) if status == corr.UNDER_CONCERN else []
+    if len(concerns) > 1:  # each finding (e.g. about two cited sources) has its own reason
+        reasons = [f"<strong>Reason ({html_text(_date(e['at']))}):</strong> {html_text(e['reason'])}" for e in concerns]
+    else:
+        reasons = [f"<strong>Reason:</strong> {html_text(reason)}"]
     return _admonition(kind, title.format(date=html_text(date)),
-                       [f"<strong>Status: {labelled(status)}.</strong> {meaning}",
-                        f"<strong>Reason:</strong> {html_text(reason)}"])
+                       [f"<strong>Status: {labelled(status)}.</strong> {meaning}", *reasons])
+
+
+def open_concerns(corrections: list[dict]) -> list[dict]:
+    """The expressions of concern since the record's status last became UNDER_CONCERN, oldest first."""
+    concerns: list[dict] = []
+    for entry in corrections:
+        if entry["status_after"] != corr.UNDER_CONCERN:
+            concerns = []
+        elif entry["type"] == "expression_of_concern":
+            concerns.append(entry)
+    return concerns
 
 
 def _admonition(kind: str, title: str, paragraphs: list[str]) -> str:
@@ -294,6 +309,29 @@ def version_links(view: RecordView) -> str:
         link = html_link(view.previous_version, f"../{folder_name(view.previous_version)}/")
         out.append(f"<p>This record is a new version of {link}.</p>")
     return "\n".join(out)
+
+
+def _evidence(evidence: dict) -> str:
+    """A finding about a cited source (check-sources): which source, what was found, and where to see it."""
+    what = ("is marked withdrawn on arXiv" if evidence.get("kind") == "withdrawn"
+            else f"has a Crossref update notice ({label(evidence.get('kind'))})")
+    doi = f" (DOI {html_text(evidence['doi'])})" if evidence.get("doi") else ""
+    return (f"Evidence: cited source {html_text(evidence.get('source'))}{doi} {html_text(what)}: "
+            f"{html_link(evidence.get('url'), evidence.get('url') or '')}.")
+
+
+def _external_record(external: dict, registered: registration.Registration | None) -> str:
+    """The provenance's registration as published, unless the log registered a DOI since (the newest wins)."""
+    if registered is None:
+        cell = html_text(external.get("status"))
+        if external.get("doi") and _DOI.fullmatch(external["doi"]):
+            cell += f" ({html_text('doi:' + external['doi'])})"
+        return cell
+    cell = f"DOI {html_link(registered.doi, registered.url)}, registered with {html_text(registered.registrar)}"
+    cell += f" ({html_link('deposited files', registered.deposition)}; logged as correction {registered.sequence:04d})"
+    if registered.is_test:
+        cell += ". A test DOI from the Zenodo Sandbox: it does not resolve and does not identify this record"
+    return cell
 
 
 def _review_sentence(review: dict, policy: dict) -> str:
