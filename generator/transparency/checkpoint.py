@@ -30,7 +30,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from generator.digests import sha256_bytes
-from generator.fsio import MAX_SITE_FILE_BYTES, dump_json, read_regular_file
+from generator.fsio import MAX_SITE_FILE_BYTES, UnreadableFile, dump_json, read_regular_file
+from generator.parallel import parallel_map
 from generator.records.layout import UNLISTED_SITE_FILES
 from generator.records.log import LogEntry
 from generator.transparency import note
@@ -79,11 +80,11 @@ def site_files(site_dir: Path) -> tuple[dict[str, str], list[str]]:
     for one that cannot be read or is too large.
     """
     site_dir = Path(site_dir)
-    files, special = {}, []
+    paths, special = [], []
     for top, dirs, names in os.walk(site_dir):
         for name in sorted(dirs + names):
-            path = Path(top) / name
-            rel = path.relative_to(site_dir).as_posix()
+            path = os.path.join(top, name)
+            rel = Path(path).relative_to(site_dir).as_posix()
             try:
                 mode = os.lstat(path).st_mode
             except FileNotFoundError:
@@ -93,9 +94,22 @@ def site_files(site_dir: Path) -> tuple[dict[str, str], list[str]]:
             if not stat.S_ISREG(mode):
                 special.append(rel)
             elif rel not in UNLISTED_SITE_FILES:
-                files[rel] = sha256_bytes(read_regular_file(path, MAX_SITE_FILE_BYTES))
+                paths.append((rel, path))
         dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(top, d))]
-    return dict(sorted(files.items())), sorted(special)
+    # Hashing some 60,000 files at 10,000 records: on every core (results come back in order).
+    digests = parallel_map(_file_sha256, [path for _, path in paths])
+    for digest, (_, path) in zip(digests, paths):
+        if isinstance(digest, UnreadableFile):
+            raise digest
+    return dict(sorted(zip((rel for rel, _ in paths), digests))), sorted(special)
+
+
+def _file_sha256(path: str) -> str | UnreadableFile:
+    """The file's sha256, or the error reading it (raised by the caller, in the parent process)."""
+    try:
+        return sha256_bytes(read_regular_file(path, MAX_SITE_FILE_BYTES))
+    except UnreadableFile as exc:
+        return exc
 
 
 def site_manifest_bytes(files: dict[str, str]) -> bytes:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from generator.digests import sha256_bytes
 from generator.errors import SovereignError, ValidationFailed
-from generator.fsio import dump_json, link_or_copy
+from generator.fsio import Trash, dump_json, link_or_copy
 from generator.parallel import parallel_map
 from generator.records import layout, versions
 from generator.records.log import LogEntry, log_bytes, read_log
@@ -116,13 +116,16 @@ def _newest(views: list[RecordView]) -> str | None:
 
 
 def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: list[LogEntry], dest: Path, mirror_dest: Path, *,
-                  docs_dir: Path = DEFAULT_DOCS, evaluation: dict | None = None, tree=None) -> dict[str, str]:
+                  docs_dir: Path = DEFAULT_DOCS, evaluation: dict | None = None, tree=None, trash: Trash | None = None) -> dict[str, str]:
     """Write everything MkDocs needs into ``dest``, and the records' own files and the log into
     ``mirror_dest`` (both replaced). Returns each record page's cache key by its path in ``dest``.
-    ``tree`` is the Merkle tree of ``entries`` when the caller has it already (``cp.log_tree``)."""
+    ``tree`` is the Merkle tree of ``entries`` when the caller has it already (``cp.log_tree``);
+    ``trash`` deletes the old ``dest`` and ``mirror_dest`` in the background (else they go first)."""
     dest, mirror_dest = Path(dest), Path(mirror_dest)
     for folder in (dest, mirror_dest):
-        if folder.exists():
+        if trash is not None:
+            trash.discard(folder)
+        elif folder.exists():
             shutil.rmtree(folder)
     mirror_dest.mkdir(parents=True)
     if Path(docs_dir).is_dir():
@@ -295,12 +298,12 @@ def add_search_entries(site_dir: Path, entries: list[dict]) -> None:
     path.write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
 
 
-def _replace_dir(staging: Path, out_dir: Path) -> None:
+def _replace_dir(staging: Path, out_dir: Path, trash: Trash) -> None:
     old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
     if out_dir.exists():
         os.replace(out_dir, old)
     os.replace(staging, out_dir)
-    shutil.rmtree(old, ignore_errors=True)
+    trash.discard(old)
 
 
 def seal_site(site_dir: Path, tree, signer: Signer | None, history: list[cp.HistoryItem]) -> list[cp.HistoryItem]:
@@ -347,9 +350,10 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
     start = time.perf_counter()
     evaluation = load_evaluation(verifier_eval)
     generated, mirror_dir = work_dir / "docs", work_dir / "mirror"
-    with reproducible_time(_newest(views)):
+    # The old docs, mirror and site are deleted in the background while the build goes on.
+    with reproducible_time(_newest(views)), Trash() as trash:
         page_keys = generate_docs(views, folders, log_entries, generated, mirror_dir, docs_dir=docs_dir, evaluation=evaluation,
-                                  tree=tree)
+                                  tree=tree, trash=trash)
         entries = search_entries(views)
         record_count, correction_count = len(views), sum(len(v.corrections) for v in views)
         # MkDocs holds every page in memory; release the parsed records first so the two peaks do not add up.
@@ -369,10 +373,10 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
             copy_mirror(mirror_dir, staging)
             add_search_entries(staging, entries)
             history = seal_site(staging, tree, signer, history)
-            _replace_dir(staging, out_dir)
+            _replace_dir(staging, out_dir, trash)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        timings["mkdocs"] = time.perf_counter() - start
+    timings["mkdocs"] = time.perf_counter() - start
     return BuildResult(out_dir, record_count, correction_count, tree.size, tree.root.hex(),
                        signer.name if signer else None, len(history), timings, pages_reused=len(reuse))
 
