@@ -3,6 +3,8 @@
 * Record pages are ready-made HTML (``record_page.record_document``): their front matter carries
   ``sovereign_html: true``, and ``on_page_markdown``/``on_page_content`` hand the HTML and its table
   of contents to MkDocs instead of letting Python-Markdown parse it. Material's template still wraps it.
+* A record page's Signposting links (front matter ``sovereign_head``, written and escaped by
+  ``record_page``) go into its ``<head>`` (``on_post_page``).
 * Under `serve`, ``on_pre_build`` regenerates the docs before every (re)build and ``on_post_build``
   copies the records' own files in and adds their search entries, as `build` does after MkDocs.
 * Under an incremental `build`, ``on_files`` marks the record pages whose rendered page is already in
@@ -76,6 +78,18 @@ def on_page_content(html: str, page, config, files, **kwargs) -> str:
     page.toc = get_toc(tokens)
     page.present_anchor_ids = {heading["id"] for heading in _walk(tokens)}
     return body
+
+
+def on_post_page(output: str, page, config, **kwargs) -> str:
+    from generator.website.record_page import HEAD_KEY, HTML_PAGE_KEY
+
+    head = page.meta.get(HEAD_KEY)
+    if page.meta.get(HTML_PAGE_KEY) is not True or not isinstance(head, str) or not head:
+        return output
+    # The first </head> is the head's own end: everything before it is the theme's, and the page title in
+    # it is escaped, so no record text can hold the string.
+    before, found, after = output.partition("</head>")
+    return f"{before}{head}\n{found}{after}" if found else output
 
 
 def _walk(tokens: list[dict]):

@@ -289,6 +289,7 @@ class RecordView:
     claims_problem: str | None = None  # why a given report's claims are not shown
     previous_version: str | None = None  # the record this one is a new version of (its manifest says so)
     newer_version: str | None = None  # the record that is a new version of this one (derived at build time)
+    doi: str | None = None
 
     @property
     def record_id(self) -> str:
