@@ -140,8 +140,8 @@ def export_command(record_id: str, format_name: str, out: Path | None, records_d
     from generator.website.citing import export_record
 
     text = export_record(records_dir, record_id, format_name, load_publisher(DEFAULT_CONFIG))
-    if out is None:
-        click.echo(text, nl=False)
+    if out is None:  # as bytes: RIS lines end in CRLF, which a text stream could translate
+        click.echo(text.encode("utf-8"), nl=False)
     else:
         atomic_write_text(out, text)
         click.echo(f"wrote {out}", err=True)
