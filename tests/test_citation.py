@@ -303,21 +303,32 @@ def test_a_registered_doi_is_the_identifier_in_every_format():
 
 
 def test_versions_are_linked_both_ways(tmp_path, fixed_epoch):
-    from generator.pipeline.config import config_from_dict, PipelineConfig
-    from generator.pipeline.run import run_pipeline
-    from generator.records.importer import parse_file
+    from generator.corpus import shipped_corpus
+    from generator.records import versions
+    from generator.records.compose import Artifact, Synthesis, compose_record
+    from generator.records.store import write_new_record
 
+    base = Synthesis(research_question="Does soft routing help?", target=shipped_corpus().get("2604.23996"),
+                     origin_format="pipeline-run", origin_file="pipeline", origin_bytes=b"inputs", claims_extracted=1,
+                     claims_source_grounded=1, claims_verified=0, claim_confidences=[0.5], review_score=4.0,
+                     review_verdict="REJECT", revision_round=0, policy_decision="ESCALATE_TO_OWNER", policy_basis="test",
+                     report=Artifact("report", "report.md", "text/markdown; charset=utf-8", b"# report\n"))
     records = tmp_path / "records"
-    question = parse_file(SEEDS[0]).research_question
-    first = run_pipeline(question, "2604.23996", PipelineConfig(), records)
-    second = run_pipeline(question, "2604.23996", config_from_dict({"verification": {"verifier": "claim-coverage", "threshold": None}}), records)
-    old = json.loads(export(first.record_id, "--format", "datacite", records=records).output)
-    new = json.loads(export(second.record_id, "--format", "datacite", records=records).output)
+    first = compose_record(base)
+    first_id = json.loads(first["manifest.json"])["record_id"]
+    write_new_record(records, first_id, first)
+    second = compose_record(dataclasses.replace(base, origin_bytes=b"rerun",
+                                                new_version_of=versions.reference(json.loads(first["manifest.json"]))))
+    second_id = json.loads(second["manifest.json"])["record_id"]
+    write_new_record(records, second_id, second)
+    old = json.loads(export(first_id, "--format", "datacite", records=records).output)
+    new = json.loads(export(second_id, "--format", "datacite", records=records).output)
     page = "https://sovereign-publish.github.io/registry/records/{}/"
-    assert {"relatedIdentifier": page.format(second.folder.name), "relatedIdentifierType": "URL",
+    assert {"relatedIdentifier": page.format(second_id.replace(":", "-")), "relatedIdentifierType": "URL",
             "relationType": "IsPreviousVersionOf", "resourceTypeGeneral": "Text"} in old["relatedIdentifiers"]
-    assert {"relatedIdentifier": page.format(first.folder.name), "relatedIdentifierType": "URL",
+    assert {"relatedIdentifier": page.format(first_id.replace(":", "-")), "relatedIdentifierType": "URL",
             "relationType": "IsNewVersionOf", "resourceTypeGeneral": "Text"} in new["relatedIdentifiers"]
+    assert not any(r["relationType"] == "IsNewVersionOf" for r in old["relatedIdentifiers"])
     assert datacite_errors(old) == [] and datacite_errors(new) == []
 
 
