@@ -326,7 +326,8 @@ def cite_section(view: RecordView, publisher: Publisher) -> list[str]:
     """"Cite this": the reference as text, and the citation files to download (written by the build under cite/)."""
     c = citing.citable(view, publisher)
     files = " · ".join(html_link(fmt.label, citing.cite_path(fmt), download=True) for fmt in citation.FORMATS)
-    out = [_h2("cite-this", "Cite this"), f"<p>{html_text(citation.plain_text(c))}</p>", f"<p>Download: {files}</p>"]
+    # In code, as the text to copy: a retracted record's reference starts with the COPE prefix "RETRACTED: ".
+    out = [_h2("cite-this", "Cite this"), f"<p><code>{html_text(citation.plain_text(c))}</code></p>", f"<p>Download: {files}</p>"]
     what = ("Cite the DOI." if view.doi else "Cite the page's address: this record has no DOI yet.")
     if c.status in citation.TITLE_PREFIXES:
         what += " The citation says that the record was " + label(c.status).lower() + ", with the reason."
