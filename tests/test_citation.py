@@ -297,6 +297,7 @@ def test_a_registered_doi_is_the_identifier_in_every_format():
     assert data["doi"] == "10.5281/zenodo.1234567" and datacite_errors(data) == []
     assert {"alternateIdentifierType": "URL"} not in [{"alternateIdentifierType": a["alternateIdentifierType"]} for a in data["alternateIdentifiers"]]
     assert read_bibtex(citation.bibtex(c))["doi"] == "10.5281/zenodo.1234567"
+    assert "  doi = {10.1000/a_b-(c)},\n" in citation.bibtex(citable(doi="10.1000/a_b-(c)"))  # verbatim in biblatex
     assert dict(read_ris(citation.ris(c)))["DO"] == "10.5281/zenodo.1234567"
     assert citation.csl_json(c)[0]["DOI"] == "10.5281/zenodo.1234567"
     assert citation.plain_text(c).endswith("https://doi.org/10.5281/zenodo.1234567")

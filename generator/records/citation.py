@@ -320,6 +320,7 @@ def bibtex_text(text) -> str:
     return "".join(out)
 
 
+_VERBATIM_SAFE = re.compile(r"10\.[0-9]{4,9}/[A-Za-z0-9._;()/:<>-]+", re.ASCII)
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
@@ -341,7 +342,8 @@ def bibtex(c: Citable) -> str:
               ("howpublished", bibtex_text(f"{RESOURCE_TYPE}, record {c.record_id}")),
               ("url", c.url)]
     if c.doi:
-        fields.append(("doi", bibtex_text(c.doi)))
+        # biblatex reads doi verbatim: a DOI as registrars issue them goes in as it is, anything else escaped.
+        fields.append(("doi", c.doi if _VERBATIM_SAFE.fullmatch(c.doi) else bibtex_text(c.doi)))
     fields.append(("note", bibtex_text(status_text(c))))
     month = int(c.recorded[5:7])
     lines = [f"@misc{{{bibtex_key(c)},"]
