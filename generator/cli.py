@@ -210,6 +210,36 @@ def check_sources_command(record_ids, config_file, overrides, offline, mailto, c
                f"{found} finding(s), {appended} appended.")
 
 
+@cli.command("export")
+@click.argument("record_id")
+@click.option("--format", "format_name", required=True, type=click.Choice(["datacite", "bibtex", "ris", "csl-json"]),
+              help="DataCite 4.5 JSON, BibTeX, RIS or CSL-JSON.")
+@click.option("--out", type=click.Path(path_type=Path), help="Write to this file (atomically) instead of standard output.")
+@RECORDS_OPTION
+def export_command(record_id: str, format_name: str, out: Path | None, records_dir: Path) -> None:
+    """Write one record's citation metadata, from its values with every correction applied.
+
+    The publisher, its ROR id, the creators' ORCID iDs and the licence come from mkdocs.yml
+    (extra.publisher). A retracted record is exported as retracted, with the reason.
+
+    \b
+    Example:
+      sovereign-publish export SRCH:93BD3EF3 --format bibtex
+      sovereign-publish export SRCH:93BD3EF3 --format datacite --out SRCH-93BD3EF3.datacite.json
+    """
+    from generator.fsio import atomic_write_text
+    from generator.records.publisher import load_publisher
+    from generator.website.build import DEFAULT_CONFIG
+    from generator.website.citing import export_record
+
+    text = export_record(records_dir, record_id, format_name, load_publisher(DEFAULT_CONFIG))
+    if out is None:  # as bytes: RIS lines end in CRLF, which a text stream could translate
+        click.echo(text.encode("utf-8"), nl=False)
+    else:
+        atomic_write_text(out, text)
+        click.echo(f"wrote {out}", err=True)
+
+
 @cli.command("eval-verifier")
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option("--split", default="train", show_default=True, help="Reads claims_<split>.jsonl from DATA_DIR.")

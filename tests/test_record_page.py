@@ -457,12 +457,14 @@ GOLDEN_PAGES = REPO / "tests" / "golden" / "pages"
 
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_each_kind_of_record_page_matches_its_golden_html(reader_site, update_golden, kind):
-    """The HTML body MkDocs receives for one record of each kind (``--update-golden`` rewrites them; review the diff)."""
-    from generator.website.build import load_views
+    """The page file MkDocs receives for one record of each kind, with the publisher settings of the shipped
+    mkdocs.yml as the build reads them (``--update-golden`` rewrites them; review the diff)."""
+    from generator.records.publisher import load_publisher
+    from generator.website.build import DEFAULT_CONFIG, load_views
 
     record_id = KINDS[kind][0] or reader_site.run.record_id
     [view] = [v for v in load_views(reader_site.records)[0] if v.record_id == record_id]
-    produced = record_page.record_document(view)
+    produced = record_page.record_document(view, load_publisher(DEFAULT_CONFIG))
     golden = GOLDEN_PAGES / f"{kind}.md"
     if update_golden:
         golden.parent.mkdir(parents=True, exist_ok=True)

@@ -39,7 +39,8 @@ from generator.records.log import LogEntry, log_bytes, read_log
 from generator.records.schemas import SCHEMA_DIR, SCHEMA_FILES
 from generator.transparency import checkpoint as cp
 from generator.transparency.note import Signer, Verifier
-from generator.website import mirror, pages, record_page
+from generator.records.publisher import Publisher, load_publisher
+from generator.website import citing, mirror, pages, record_page
 from generator.website.page_cache import PageCache, page_key
 from generator.website.pages import RecordView, record_view
 
@@ -116,10 +117,12 @@ def _newest(views: list[RecordView]) -> str | None:
 
 
 def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: list[LogEntry], dest: Path, mirror_dest: Path, *,
-                  docs_dir: Path = DEFAULT_DOCS, evaluation: dict | None = None, tree=None, trash: Trash | None = None) -> dict[str, str]:
+                  docs_dir: Path = DEFAULT_DOCS, evaluation: dict | None = None, tree=None,
+                  publisher: Publisher = Publisher(), trash: Trash | None = None) -> dict[str, str]:
     """Write everything MkDocs needs into ``dest``, and the records' own files and the log into
     ``mirror_dest`` (both replaced). Returns each record page's cache key by its path in ``dest``.
     ``tree`` is the Merkle tree of ``entries`` when the caller has it already (``cp.log_tree``);
+    ``publisher`` the identity the citations and Signposting links name (mkdocs.yml ``extra.publisher``);
     ``trash`` deletes the old ``dest`` and ``mirror_dest`` in the background (else they go first)."""
     dest, mirror_dest = Path(dest), Path(mirror_dest)
     for folder in (dest, mirror_dest):
@@ -142,7 +145,7 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
     newest = _newest(views)
 
     global _JOB
-    _JOB = _RecordJob(views, folders, proofs, records_out, mirror_dest / pages.RECORDS_DIR)
+    _JOB = _RecordJob(views, folders, proofs, records_out, mirror_dest / pages.RECORDS_DIR, publisher)
     try:
         keys = parallel_map(_write_record, range(len(views)))
     finally:
@@ -175,6 +178,7 @@ class _RecordJob:
     proofs: dict[str, dict]
     pages_dir: Path
     mirror_dir: Path
+    publisher: Publisher
 
 
 # Set while the per-record files are written: forked workers inherit it, so only an index crosses to them.
@@ -183,10 +187,11 @@ _JOB: _RecordJob | None = None
 
 def _write_record(number: int) -> str:
     """One record's page and its own files: the published ones linked byte for byte (so their digests
-    still verify on the site), then ``folded.json`` and ``proofs.json``. Returns the page's cache key."""
+    still verify on the site), then ``folded.json``, ``proofs.json`` and the citation files (``cite/``).
+    Returns the page's cache key."""
     job = _JOB
     view = job.views[number]
-    document = record_page.record_document(view).encode("utf-8")
+    document = record_page.record_document(view, job.publisher).encode("utf-8")
     (job.pages_dir / f"{view.folder_name}.md").write_bytes(document)
     source, target = job.folders[view.record_id], job.mirror_dir / view.folder_name
     target.mkdir(parents=True)
@@ -195,6 +200,9 @@ def _write_record(number: int) -> str:
         link_or_copy(source / name, target / name)
     (target / layout.FOLDED_FILE).write_text(dump_json(mirror.folded_view(view)), encoding="utf-8")
     (target / layout.PROOFS_FILE).write_text(dump_json(job.proofs[view.record_id]), encoding="utf-8")
+    (target / citing.CITE_DIR).mkdir()
+    for name, data in citing.cite_files(view, job.publisher).items():
+        (target / name).write_bytes(data)
     return page_key(f"{pages.RECORDS_DIR}/{view.folder_name}.md", document)
 
 
@@ -337,6 +345,7 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
 
     out_dir = Path(out_dir).resolve()
     work_dir = Path(work_dir or "build").resolve()
+    publisher = load_publisher(config_file)  # a bad identifier in it stops the build before any work
     timings: dict[str, float] = {}
 
     start = time.perf_counter()
@@ -353,7 +362,7 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
     # The old docs, mirror and site are deleted in the background while the build goes on.
     with reproducible_time(_newest(views)), Trash() as trash:
         page_keys = generate_docs(views, folders, log_entries, generated, mirror_dir, docs_dir=docs_dir, evaluation=evaluation,
-                                  tree=tree, trash=trash)
+                                  tree=tree, publisher=publisher, trash=trash)
         entries = search_entries(views)
         record_count, correction_count = len(views), sum(len(v.corrections) for v in views)
         # MkDocs holds every page in memory; release the parsed records first so the two peaks do not add up.
@@ -397,7 +406,8 @@ def serve(records_dir: Path, *, work_dir: Path | None = None, docs_dir: Path = D
     def regenerate() -> tuple[list[dict], Path]:
         views, folders, log_entries = load_views(records_dir)
         scratch = generated.with_name("docs.next")
-        generate_docs(views, folders, log_entries, scratch, mirror_dir, docs_dir=docs_dir, evaluation=load_evaluation(verifier_eval))
+        generate_docs(views, folders, log_entries, scratch, mirror_dir, docs_dir=docs_dir, evaluation=load_evaluation(verifier_eval),
+                      publisher=load_publisher(config_file))
         sync_tree(scratch, generated)
         shutil.rmtree(scratch, ignore_errors=True)
         return search_entries(views), mirror_dir

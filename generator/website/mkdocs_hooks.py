@@ -5,6 +5,8 @@
   and ``on_page_markdown`` has it take the HTML and its table of contents as they are, without
   Python-Markdown (whose per-page setup alone was a fifth of a 10,000-page build). Material's template
   still wraps it.
+* A record page's Signposting links (front matter ``sovereign_head``, written and escaped by
+  ``record_page``) go into its ``<head>`` (``on_post_page``).
 * Under `serve`, ``on_pre_build`` regenerates the docs before every (re)build and ``on_post_build``
   copies the records' own files in and adds their search entries, as `build` does after MkDocs.
 * Under an incremental `build`, ``on_files`` marks the record pages whose rendered page is already in
@@ -96,6 +98,18 @@ def _render_html(page, config, files) -> None:
     page.toc = get_toc(tokens)
     page.present_anchor_ids = {heading["id"] for heading in _walk(tokens)}
     page.links_to_anchors = {}
+
+
+def on_post_page(output: str, page, config, **kwargs) -> str:
+    from generator.website.record_page import HEAD_KEY, HTML_PAGE_KEY
+
+    head = page.meta.get(HEAD_KEY)
+    if page.meta.get(HTML_PAGE_KEY) is not True or not isinstance(head, str) or not head:
+        return output
+    # The first </head> is the head's own end: everything before it is the theme's, and the page title in
+    # it is escaped, so no record text can hold the string.
+    before, found, after = output.partition("</head>")
+    return f"{before}{head}\n{found}{after}" if found else output
 
 
 def _walk(tokens: list[dict]):

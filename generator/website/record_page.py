@@ -20,14 +20,18 @@ from dataclasses import dataclass
 
 from generator.escape import html, html_blocks, html_link, html_text, json_for_script, page_title
 from generator.records import corrections as corr
-from generator.records import registration, rules
+from generator.records import citation, registration, rules
 from generator.records.layout import CHECKPOINT_FILE, FOLDED_FILE, PROOFS_FILE, entry_file, folder_name, published_files
+from generator.records.publisher import Publisher
+from generator.website import citing, signposting
 from generator.website.pages import (BANNERS, CLAIM_LEVEL_NOTE, CORRECTIONS_NOTE, DIMENSIONS_NOTE, NO_CLAIMS_NOTE,
                                      PROVENANCE_NOTES, QUALITY_GUIDE_PAGE, TIER_NOTE, ClaimTable, RecordView, _date, _or, json_text,
                                      arxiv_url, label, labelled)
 
 # The front-matter key that marks a page whose body is this module's HTML (the hook looks for it).
 HTML_PAGE_KEY = "sovereign_html"
+# The front-matter key holding the page's Signposting ``<link>`` elements, which the hook puts in its head.
+HEAD_KEY = "sovereign_head"
 # The hand-written pages are one level up from a record page's URL (records/SRCH-X/ -> ../../).
 SITE_ROOT = "../../"
 _DOI = re.compile(r"10\.\d{4,9}/[A-Za-z0-9._;()/:-]+")
@@ -40,21 +44,23 @@ class Heading:
     title: str  # HTML (escaped text)
 
 
-def record_document(view: RecordView) -> str:
+def record_document(view: RecordView, publisher: Publisher = Publisher()) -> str:
     """The page file MkDocs reads: front matter on one line of JSON (valid YAML too, and read without
     YAML by ``mkdocs_hooks``), then the HTML body (``record_html``).
 
     Material's search would parse every record page (the biggest cost of a large build, and a search
     index of 100 MB at 10,000 records); the build adds one small entry per record instead. Record
     pages are not in the nav, so its sidebar would be an empty column: hidden, the claims table gets the room.
+    The Signposting links for the page's head are in the front matter (``HEAD_KEY``, a JSON string, which
+    is a YAML double-quoted scalar), so the page file is all a rendered page depends on (the page cache's key).
     """
     meta = {"title": page_title(view.values.get("title")), "hide": ["navigation"], "search": {"exclude": True},
-            HTML_PAGE_KEY: True}
-    return f"---\n{json.dumps(meta, ensure_ascii=True)}\n---\n" + record_html(view)
+            HTML_PAGE_KEY: True, HEAD_KEY: signposting.head_html(view, publisher)}
+    return f"---\n{json.dumps(meta, ensure_ascii=True)}\n---\n" + record_html(view, publisher)
 
 
-def record_html(view: RecordView) -> str:
-    """The body of one record's page, as HTML."""
+def record_html(view: RecordView, publisher: Publisher = Publisher()) -> str:
+    """The body of one record's page, as HTML; ``publisher`` is the configured identity (``extra.publisher``)."""
     values, prov, folded = view.values, view.provenance, view.folded
     target = values.get("target_paper", {})
     verification = values.get("verification", {})
@@ -158,6 +164,8 @@ def record_html(view: RecordView) -> str:
     else:
         out.append("<p>No source is identified.</p>")
 
+    out += cite_section(view, publisher)
+
     out.append(_h2("files", "Files"))
     # The record's files are copied into the site after MkDocs (see build.py), next to this page's URL.
     # Links to them download them: they are data, never pages of the site (the schema's allow-list of
@@ -190,7 +198,7 @@ def record_html(view: RecordView) -> str:
             out.append(_list([f"<code>{html_text(c['field'])}</code>: {html_text(json_text(c['old']))} → "
                               f"{html_text(json_text(c['new']))}" for c in entry["changes"]]))
 
-    out.append(f'<script type="application/ld+json">{json_for_script(json_ld(view))}</script>')
+    out.append(f'<script type="application/ld+json">{json_for_script(json_ld(view, publisher))}</script>')
     return "\n".join(out) + "\n"
 
 
@@ -351,8 +359,22 @@ def _review_sentence(review: dict, policy: dict) -> str:
     ]) + (f" Policy basis: {html_text(policy['basis'])}" if policy.get("basis") else "")
 
 
-def json_ld(view: RecordView) -> dict:
-    """schema.org ScholarlyArticle for the record (kept small: no full correction values)."""
+def cite_section(view: RecordView, publisher: Publisher) -> list[str]:
+    """"Cite this": the reference as text, and the citation files to download (written by the build under cite/)."""
+    c = citing.citable(view, publisher)
+    files = " · ".join(html_link(fmt.label, citing.cite_path(fmt), download=True) for fmt in citation.FORMATS)
+    # In code, as the text to copy: a retracted record's reference starts with the COPE prefix "RETRACTED: ".
+    out = [_h2("cite-this", "Cite this"), f"<p><code>{html_text(citation.plain_text(c))}</code></p>", f"<p>Download: {files}</p>"]
+    what = ("Cite the DOI." if view.doi else "Cite the page's address: this record has no DOI yet.")
+    if c.status in citation.TITLE_PREFIXES:
+        what += " The citation says that the record was " + label(c.status).lower() + ", with the reason."
+    out.append(_note(what + " Each file is made from the values above, corrections applied."))
+    return out
+
+
+def json_ld(view: RecordView, publisher: Publisher = Publisher()) -> dict:
+    """schema.org ScholarlyArticle for the record (kept small: no full correction values), with the DOI,
+    the publisher's ROR id, the creators' ORCID iDs and the licence when they are known."""
     values = view.values
     target = values.get("target_paper", {})
     data = {
@@ -368,11 +390,19 @@ def json_ld(view: RecordView) -> dict:
             "name": target.get("title"),
             "url": arxiv_url(target.get("arxiv_id"), target.get("version")),
         },
-        "publisher": {"@type": "Organization", "name": values.get("publisher")},
+        "publisher": _organisation(values.get("publisher"), publisher.ror_for(values.get("publisher"))),
         "datePublished": view.manifest["dates"]["recorded"],
         "creativeWorkStatus": view.folded.status,
         "isBasedOn": f"{view.url}manifest.json",
     }
+    if view.doi:
+        data["identifier"] = [view.record_id, {"@type": "PropertyValue", "propertyID": "DOI", "value": view.doi,
+                                               "url": citation.doi_url(view.doi)}]
+        data["sameAs"] = citation.doi_url(view.doi)
+    if publisher.creators:
+        data["author"] = [_person(person) for person in publisher.creators]
+    if publisher.license:
+        data["license"] = publisher.license.url
     if view.corrections:
         data["dateModified"] = view.corrections[-1]["at"]
         data["correction"] = [
@@ -382,6 +412,22 @@ def json_ld(view: RecordView) -> dict:
             for entry in view.corrections
         ]
     return data
+
+
+def _organisation(name, ror: str | None) -> dict:
+    out = {"@type": "Organization", "name": name}
+    if ror:
+        out.update({"@id": ror, "identifier": ror})
+    return out
+
+
+def _person(person) -> dict:
+    out = {"@type": "Person", "name": f"{person.given} {person.family}".strip(), "familyName": person.family}
+    if person.given:
+        out["givenName"] = person.given
+    if person.orcid:
+        out.update({"@id": person.orcid, "identifier": person.orcid})
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -474,5 +520,5 @@ def _claims_section(view: RecordView) -> list[str]:
     return out
 
 
-__all__ = ["CLAIM_LEVEL_NOTE", "HTML_PAGE_KEY", "Heading", "banner", "claims_table_html", "headings", "json_ld",
+__all__ = ["CLAIM_LEVEL_NOTE", "HEAD_KEY", "HTML_PAGE_KEY", "Heading", "banner", "cite_section", "claims_table_html", "headings", "json_ld",
            "record_document", "record_html", "toc_tokens"]
