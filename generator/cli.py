@@ -121,7 +121,9 @@ def correct_command(record_id, update_type, reason, fields, values, by, records_
 @click.argument("record_id")
 @click.option("--zenodo", is_flag=True, help="Register with Zenodo (the only registrar today; required).")
 @click.option("--sandbox", is_flag=True, help="Use the Zenodo Sandbox (test DOIs that do not resolve; the page says so).")
-@click.option("--license", "license_id", required=True, metavar="ID", help="Zenodo license id of the deposit, e.g. cc-by-4.0.")
+@click.option("--license", "license_id", metavar="ID",
+              help="Zenodo license id of the deposit, e.g. cc-by-4.0; default: extra.publisher.license.spdx in mkdocs.yml, "
+                   "which a given id must match.")
 @click.option("--resume", type=int, metavar="DEPOSITION_ID", help="Finish a deposition an earlier run left unpublished.")
 @click.option("--token-env", default="ZENODO_TOKEN", show_default=True, metavar="NAME",
               help="Environment variable holding the Zenodo token (never written anywhere).")
@@ -132,24 +134,25 @@ def correct_command(record_id, update_type, reason, fields, values, by, records_
 def register_command(record_id, zenodo, sandbox, license_id, resume, token_env, state_dir, by, records_dir) -> None:
     """Deposit a record on Zenodo, publish it, and append its DOI to the record's log.
 
-    Nothing is appended unless the deposition was published. A deposition left unpublished is named,
-    with the command that resumes it (a rerun also resumes it).
+    The deposit's metadata is the record's DataCite metadata (as `export --format datacite` writes it)
+    in Zenodo's fields. Nothing is appended unless the deposition was published. A deposition left
+    unpublished is named, with the command that resumes it (a rerun also resumes it).
 
     \b
     Example:
       ZENODO_TOKEN=... sovereign-publish register SRCH:93BD3EF3 --zenodo --license cc-by-4.0
     """
     from generator.errors import InputError
+    from generator.records.publisher import load_publisher
     from generator.registries.zenodo import SANDBOX_URL, ZENODO_URL, ZenodoApi, register, token_from_env
     from generator.registries.zenodo_metadata import zenodo_metadata
-    from generator.records.layout import record_url_path
-    from generator.records.versions import previous_id
-    from generator.website.pages import SITE_URL
+    from generator.website.build import DEFAULT_CONFIG
+    from generator.website.citing import record_citable
 
-    def metadata(folded, provenance):
-        earlier = previous_id(folded.manifest)
-        return zenodo_metadata(folded, provenance, SITE_URL + record_url_path(folded.record_id), license_id,
-                               SITE_URL + record_url_path(earlier) if earlier else None)
+    publisher = load_publisher(DEFAULT_CONFIG)
+
+    def metadata(record):
+        return zenodo_metadata(record_citable(records_dir, record, publisher), license_id)
 
     if not zenodo:
         raise InputError("name the registrar: --zenodo (the only one today)")

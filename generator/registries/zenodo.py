@@ -35,7 +35,7 @@ from generator.pipeline.retry import (RETRY_STATUSES, Deadline, DeadlinePassed, 
                                       retry_after_seconds, with_retries)
 from generator.records import corrections as corr
 from generator.records import registration
-from generator.records.layout import folder_name, published_files
+from generator.records.layout import RecordFiles, folder_name, published_files
 from generator.records.store import find_record
 from generator.records.validate import validate_record
 
@@ -276,11 +276,13 @@ def _complete(api: ZenodoApi, deposition: dict, files: dict[str, bytes], metadat
     return api.publish(number)
 
 
-def register(records_dir: Path, record_id: str, api: ZenodoApi, *, metadata: Callable[[corr.FoldedRecord, dict], dict],
+def register(records_dir: Path, record_id: str, api: ZenodoApi, *, metadata: Callable[[RecordFiles], dict],
              state_dir: Path = DEFAULT_STATE_DIR, resume: int | None = None, by: str = "Assignee Research") -> Registered:
     """Deposit ``record_id`` on Zenodo and append its DOI to the record's log; see the module docstring.
 
-    ``metadata`` maps the folded record and its provenance to the deposition's metadata (``zenodo_metadata``).
+    ``metadata`` maps the validated record to the deposition's metadata (``zenodo_metadata`` of the record's
+    citation, so the deposit says what `export --format datacite` says). It is called before Zenodo is asked
+    anything, so metadata that cannot be made (no licence, say) leaves no deposition behind.
     """
     folder = find_record(records_dir, record_id)
     record, problems = validate_record(folder)
@@ -294,7 +296,7 @@ def register(records_dir: Path, record_id: str, api: ZenodoApi, *, metadata: Cal
         raise InputError(f"{record_id} is already registered with {api.registrar} as DOI {earlier[-1].doi} "
                          f"(correction {earlier[-1].sequence:04d})")
     files = deposit_files(folder, record.manifest, record.correction_entries)
-    wanted = metadata(folded, record.provenance or {})
+    wanted = metadata(record)
     state = state_file(state_dir, api, record_id)
     number = resume if resume is not None else read_state(state)
     if number is not None:

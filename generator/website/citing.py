@@ -13,7 +13,7 @@ from generator.errors import InputError, ValidationFailed
 from generator.fsio import read_json_object
 from generator.records import citation, versions
 from generator.records.citation import Citable
-from generator.records.layout import MANIFEST_FILE, folder_name, record_folders
+from generator.records.layout import MANIFEST_FILE, RecordFiles, folder_name, record_folders
 from generator.records.publisher import Publisher
 from generator.records.store import find_record
 from generator.records.validate import validate_record
@@ -81,6 +81,12 @@ def export_record(records_dir: Path, record_id: str, format_name: str, publisher
         raise ValidationFailed(problems)
     if record.record_id != record_id.replace("-", ":"):
         raise InputError(f"{folder / MANIFEST_FILE}: holds record {record.record_id}, not {record_id}")
+    return citation.render(record_citable(records_dir, record, publisher), format_name)
+
+
+def record_citable(records_dir: Path, record: RecordFiles, publisher: Publisher) -> Citable:
+    """The ``Citable`` of a validated record of ``records_dir``: what `export` cites and `register` deposits,
+    so the two describe the record alike."""
     view = record_view(record.manifest, record.provenance, record.correction_entries,
                        newer_version=_newer_version(records_dir, record.record_id))
-    return citation.render(citable(view, publisher), format_name)
+    return citable(view, publisher)
