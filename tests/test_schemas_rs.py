@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import copy
+import enum
 import json
 from pathlib import Path
 
@@ -225,6 +226,18 @@ def test_orjson_vouches_only_for_text_python_would_write(value, number):
     for data in (dump_json(value).encode("utf-8"), orjson.dumps({**value, "n": number}, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"):
         assert layout._orjson_value(data) is None or layout._orjson_value(data) == _strict(data)
         assert layout._published_value(data) == _strict(data)
+
+
+class _Level(enum.IntEnum):
+    HIGH = 3
+
+
+@CHECK
+@given(OBJECTS, st.floats(allow_nan=True, allow_infinity=True))
+def test_dump_json_writes_pythons_layout_whichever_encoder_writes_it(value, number):
+    """orjson writes the text only where it is byte for byte what Python's encoder writes."""
+    for case in (value, {**value, "n": number}, {"t": (1, 2.5), "e": _Level.HIGH, "s": type("S", (str,), {})("x")}, {3: [0.00001, 1e16]}):
+        assert dump_json(case) == json.dumps(case, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def test_the_fast_reader_takes_every_shipped_document():

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
@@ -208,38 +207,25 @@ def _published_text(value, indent: str = "") -> str:
     raise TypeError(f"not a JSON value: {kind.__name__}")
 
 
-# orjson parses and writes JSON in Rust, several times faster than both of the above. Its indented,
-# key-sorted output is ``dump_json``'s for every value a file can hold here but three kinds of number,
-# which the checks below send elsewhere: one with an exponent (orjson writes 1e-7, Python 1e-07), one
-# of 16 digits or more (orjson takes integers to 2**64, the strict hooks stop at 2**53 - 1), and a
-# decimal that is not Python's own repr of the double it parses to (orjson writes 0.00001 where
-# Python writes 1e-05). In this layout a number stands after ": " or after an indent, so the checks
-# look there (a string holding ": 1e-5" only costs the slower path). orjson refuses NaN, Infinity,
-# overflow, lone surrogates, a BOM and raw control characters; a duplicate key, an escape
-# ``dump_json`` does not write, or any other layout changes the text. A file sent away, or whose
-# text differs, takes the pure-Python path above.
+# orjson parses and writes JSON in Rust, several times faster than both of the above, and its indented,
+# key-sorted text is ``dump_json``'s wherever ``fsio.orjson_text_is_pythons`` says so (numbers are
+# the exception). orjson refuses NaN, Infinity, overflow, lone surrogates, a BOM and raw control
+# characters; a duplicate key, an escape ``dump_json`` does not write, or any other layout changes
+# the text. A file it does not vouch for takes the pure-Python path above.
 
-_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _ORJSON_LAYOUT = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
-_NOT_FOR_ORJSON = (b"0e-0", b"0e+0", b" " + b"0" * 16, b"-" + b"0" * 16)  # in the text with every digit as 0
-_DECIMALS = (re.compile(rb": (-?[0-9][0-9.]*\.[0-9]+)[,\n]"), re.compile(rb"\n +(-?[0-9][0-9.]*\.[0-9]+)[,\n]"))
 
 
 def _orjson_value(data: bytes):
     """The JSON object ``data`` holds if orjson can vouch that it is exactly in the published layout,
     else None (the caller then asks the pure-Python check)."""
-    shape = data.translate(_DIGITS_AS_ZERO)
-    if any(pattern in shape for pattern in _NOT_FOR_ORJSON):
+    if not fsio.orjson_text_is_pythons(data):
         return None
     try:
-        for decimals in _DECIMALS:
-            for number in decimals.findall(data):
-                if float.__repr__(float(number)).encode() != number:
-                    return None
         value = orjson.loads(data)
         if type(value) is not dict or orjson.dumps(value, option=_ORJSON_LAYOUT) + b"\n" != data:
             return None
-    except (orjson.JSONDecodeError, orjson.JSONEncodeError, ValueError):  # ValueError: float() of "1.2.3"
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
         return None
     return value
 
