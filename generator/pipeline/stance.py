@@ -279,36 +279,50 @@ class TrainedStance:
     examples: int
 
 
+@dataclass(frozen=True)
+class Training:
+    """A training's model, and what a threshold above it may be chosen from without touching other claims:
+    each cited (claim, document) pair of the training claims with its gold label and its probabilities
+    from the inner cross-validation (a model that never saw that claim's fold)."""
+
+    trained: TrainedStance
+    cited: tuple[tuple[str, str, str], ...]  # (claim text, doc id, gold label), one per cited pair
+    held_out: np.ndarray  # (len(cited), len(CLASSES)) out-of-fold probabilities of those pairs
+
+
 def _examples(claims: Sequence, corpus: Mapping, ranked: Mapping[str, Sequence[str]], idf: Idf,
-              cache: dict) -> tuple[np.ndarray, list[str], list[str]]:
-    """Feature rows, labels and claim ids of the training pairs of ``claims`` (rows cached by pair)."""
-    rows, labels, owners = [], [], []
+              cache: dict) -> tuple[np.ndarray, list[str], list[str], list[bool], list[tuple[str, str]]]:
+    """Feature rows, labels, claim ids, whether cited, and (claim, doc) of the training pairs of ``claims``
+    (rows cached by pair)."""
+    rows, labels, owners, cited, keys = [], [], [], [], []
     for claim in claims:
-        for claim_text, doc_id, label in _claim_examples(claim, corpus, ranked):
+        for claim_text, doc_id, label, is_cited in _claim_examples(claim, corpus, ranked):
             key = (claim_text, doc_id)
             if key not in cache:
                 cache[key] = pair_features(claim_text, corpus[doc_id].text, idf)
             rows.append(cache[key])
             labels.append(label)
             owners.append(claim.claim_id)
-    return (np.vstack(rows) if rows else np.zeros((0, len(FEATURE_NAMES)))), labels, owners
+            cited.append(is_cited)
+            keys.append(key)
+    return (np.vstack(rows) if rows else np.zeros((0, len(FEATURE_NAMES)))), labels, owners, cited, keys
 
 
-def _claim_examples(claim, corpus: Mapping, ranked: Mapping[str, Sequence[str]]) -> list[tuple[str, str, str]]:
+def _claim_examples(claim, corpus: Mapping, ranked: Mapping[str, Sequence[str]]) -> list[tuple[str, str, str, bool]]:
     cited = list(dict.fromkeys(claim.cited_doc_ids))
-    out = [(claim.text, doc_id, gold_label(claim.label_for(doc_id))) for doc_id in cited]
+    out = [(claim.text, doc_id, gold_label(claim.label_for(doc_id)), True) for doc_id in cited]
     known = set(cited) | set(claim.evidence)
     extra = [doc_id for doc_id in ranked.get(claim.claim_id, ()) if doc_id not in known][:HARD_NEGATIVES]
-    return out + [(claim.text, doc_id, "NOT_ENOUGH_INFO") for doc_id in extra]
+    return out + [(claim.text, doc_id, "NOT_ENOUGH_INFO", False) for doc_id in extra]
 
 
-def train_stance(claims: Sequence, corpus: Mapping, ranked: Mapping[str, Sequence[str]], idf: Idf,
-                 fold_of: Mapping[str, int], cache: dict | None = None) -> TrainedStance:
+def fit_stance(claims: Sequence, corpus: Mapping, ranked: Mapping[str, Sequence[str]], idf: Idf,
+               fold_of: Mapping[str, int], cache: dict | None = None) -> Training:
     """Train on ``claims``: the model on all their pairs, the threshold by ``choose_threshold`` on the
     out-of-fold probabilities of an inner cross-validation over ``fold_of`` (claims grouped by shared
     documents), so the threshold too is learnt from these claims alone."""
     cache = {} if cache is None else cache
-    features, labels, owners = _examples(claims, corpus, ranked, idf, cache)
+    features, labels, owners, cited, keys = _examples(claims, corpus, ranked, idf, cache)
     inner = np.array([fold_of[owner] % INNER_FOLDS for owner in owners])
     held_out_probabilities = np.zeros((len(labels), len(CLASSES)))
     for fold in range(INNER_FOLDS):
@@ -318,4 +332,43 @@ def train_stance(claims: Sequence, corpus: Mapping, ranked: Mapping[str, Sequenc
             model = train(features[train_rows], [label for label, keep in zip(labels, train_rows) if keep])
             held_out_probabilities[test] = model.probabilities(features[test])
     threshold = choose_threshold(held_out_probabilities, labels)
-    return TrainedStance(train(features, labels), idf, threshold, len(labels))
+    trained = TrainedStance(train(features, labels), idf, threshold, len(labels))
+    rows = [i for i, is_cited in enumerate(cited) if is_cited]
+    return Training(trained, tuple((keys[i][0], keys[i][1], labels[i]) for i in rows), held_out_probabilities[rows])
+
+
+def train_stance(claims: Sequence, corpus: Mapping, ranked: Mapping[str, Sequence[str]], idf: Idf,
+                 fold_of: Mapping[str, int], cache: dict | None = None) -> TrainedStance:
+    """``fit_stance``'s model alone."""
+    return fit_stance(claims, corpus, ranked, idf, fold_of, cache).trained
+
+
+# --- the direction test of coverage-stance -----------------------------------------------------------
+
+DIRECTION_GRID = tuple(round(0.2 + 0.025 * i, 3) for i in range(17))  # 0.200 ... 0.600
+
+
+def direction(probabilities: np.ndarray) -> np.ndarray:
+    """Per row, P(CONTRADICT) / (P(SUPPORT) + P(CONTRADICT)): how far the model leans towards the source
+    saying the opposite, given that it says something about the claim (0.5 when it cannot tell)."""
+    pair = probabilities[:, 0] + probabilities[:, 1]
+    return np.divide(probabilities[:, 1], pair, out=np.full(len(pair), 0.5), where=pair > 0)
+
+
+def choose_direction_threshold(probabilities: np.ndarray, coverage: np.ndarray, gold: Sequence[str],
+                               coverage_threshold: float, support_threshold: float) -> float:
+    """The highest of DIRECTION_GRID at which at most CONTRADICTION_BUDGET of the CONTRADICT rows would be
+    called SUPPORT by coverage-stance (coverage >= coverage_threshold, and direction < the threshold or the
+    stance model's own SUPPORT at ``support_threshold``); the lowest of the grid if none is."""
+    gold = np.asarray(gold)
+    contradicting = gold == "CONTRADICT"
+    if not contradicting.any():
+        return DIRECTION_GRID[-1]
+    rows = probabilities[contradicting]
+    leaning = direction(rows)
+    covered = np.asarray(coverage)[contradicting] >= coverage_threshold
+    stance_support = support_label(rows, support_threshold) == "SUPPORT"
+    for threshold in reversed(DIRECTION_GRID):
+        if (covered & ((leaning < threshold) | stance_support)).mean() <= CONTRADICTION_BUDGET:
+            return threshold
+    return DIRECTION_GRID[0]
