@@ -591,7 +591,7 @@ def quality_guide_page(evaluation: dict | None, in_use: dict[str, int] | None = 
     out.append("## Claims\n")
     out.append(f"A claim is **source-grounded** when it was extracted from a parsed section of the target paper "
                f"(claim record source: {md_inline(rules.CLAIM_RECORD_SOURCE)}). It is **verified** when the claim verifier "
-               "labelled an independent retrieved source SUPPORT. The stance-lr verifier also says when a source "
+               "labelled an independent retrieved source SUPPORT. The coverage-stance and stance-lr verifiers also say when a source "
                "contradicts a claim (shown as \"contradicted by\" that source), which never counts as verified; the "
                "kernel's TF-IDF rule and claim coverage only measure shared words, so their \"verified\" can include "
                "a source that says the opposite. Records at public provenance L3 give claim "
