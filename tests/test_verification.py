@@ -9,7 +9,7 @@ import math
 import pytest
 
 from generator.errors import InputError
-from generator.pipeline import model_file
+from generator.pipeline import model_file, stance
 from generator.pipeline.verification import (
     CLAIM_COVERAGE_THRESHOLD,
     CoverageStanceVerifier,
@@ -366,7 +366,7 @@ def test_coverage_stance_calls_an_on_topic_source_saying_the_opposite_contradict
     # Claim coverage alone would call both verified (see test_word_overlap_rules_never_say_contradict).
     verdict = coverage_stance.verify(CLAIM, [("against", source)])
     assert verdict.label == CONTRADICT and not verdict.verified and verdict.contradicted_by == "against"
-    assert verdict.best_score == 0.0  # a source the model leans against gives no support
+    assert verdict.best_score < 0.5 * coverage_stance.threshold  # a source the model leans against gives little support
 
 
 def test_coverage_stance_never_calls_an_off_topic_source_either_way(coverage_stance):
@@ -392,3 +392,58 @@ def test_coverage_stance_settings_name_both_thresholds_and_the_training_data(cov
     assert {"coverage", "direction", "support_rule", "contradiction_rule", "threshold_rule", "training_data",
             "training_data_sha256", "model"} <= set(settings)
     assert make_verifier("coverage-stance", threshold=0.6).settings.threshold == 0.6
+
+
+# --- coverage-stance: restatement, numbers, and a support score that is not 0 for a near miss --------
+
+
+ROUTERS = "2401.15969"
+
+
+def test_a_verbatim_restatement_is_support_even_where_the_stance_model_leans_against_it(coverage_stance):
+    # The stance model learnt on SciFact, where a source holding nearly all of a claim's words is often the text
+    # a contradicting claim was rewritten from: it leans against this abstract's own sentence.
+    from generator.corpus import shipped_corpus
+
+    paper = shipped_corpus().get(ROUTERS)
+    claim = "In this paper, we present a comprehensive study of routers in MoEs for computer vision tasks."
+    source = f"{paper.title}. {paper.abstract}"
+    assert claim in source
+    _, probabilities = coverage_stance.per_source(claim, [source])
+    assert probabilities[0, 1] > probabilities[0, 0]  # P(CONTRADICT) > P(SUPPORT)
+
+    verdict = coverage_stance.verify(claim, [("same", source)])
+    assert verdict.label == SUPPORT and verdict.contradicted_by is None and verdict.best_score == 1.0
+
+
+@pytest.mark.parametrize("sentence, restates", [
+    ("Metformin lowers blood glucose in type 2 diabetes.", True),
+    ("In type 2 diabetes, metformin lowers blood glucose, as before.", True),  # same words, other order
+    ("Metformin does not lower blood glucose in type 2 diabetes.", False),  # negated
+    ("Metformin raises blood glucose in type 2 diabetes.", False),  # the other direction
+    ("Metformin lowers blood glucose in type 1 diabetes.", False),  # a number of the claim missing
+    ("Metformin lowers blood pressure.", False),  # too few of the claim's words
+])
+def test_restatement_needs_nearly_all_the_claim_said_the_same_way(sentence, restates):
+    idf = model_file.load().stance.idf
+    assert (stance.restatement(CLAIM, f"We report a trial. {sentence}", idf) >= stance.RESTATEMENT) is restates
+
+
+def test_a_source_reporting_other_numbers_for_the_same_measure_does_not_support(coverage_stance):
+    claim = "The drug cleared 95% of the infection in 2 hours."
+    other = "The drug cleared 40% of the infection in 6 hours."
+    same = "In mice, the drug cleared 95% of the infection in 2 hours."
+    idf = coverage_stance.trained.stance.idf
+    assert stance.number_mismatch(claim, other, idf) and not stance.number_mismatch(claim, same, idf)
+    assert not stance.number_mismatch(claim, "The drug cleared the infection.", idf)  # no numbers of its own
+    assert coverage_stance.verify(claim, [("other", other)]).label != SUPPORT
+    assert coverage_stance.verify(claim, [("other", other), ("same", same)]).best_source == "same"
+
+
+def test_a_source_the_model_leans_against_gives_a_small_support_score_not_zero(coverage_stance):
+    # The support score of a source that does not support is min(coverage, threshold) x (1 - direction): below
+    # the threshold, lower the more the model leans against it, so a claim's confidence reflects its near misses.
+    against = coverage_stance.verify(CLAIM, [("s", "Metformin did not lower blood glucose in type 2 diabetes.")])
+    closer = coverage_stance.verify(CLAIM, [("s", "Metformin and blood glucose in type 2 diabetes were measured.")])
+    assert 0 < against.best_score < closer.best_score < coverage_stance.threshold
+    assert against.label == CONTRADICT and closer.label != SUPPORT

@@ -1,12 +1,15 @@
 """Claim verification: does a retrieved source support a claim, contradict it, or neither -- and by which rule?
 
 A verifier returns a ``Verification`` with a label, SUPPORT, CONTRADICT or NOT_ENOUGH_INFO; only SUPPORT
-counts as "verified". Three verifiers, selectable by name through ``VERIFIERS`` / ``make_verifier``:
+counts as "verified". Four verifiers, selectable by name through ``VERIFIERS`` / ``make_verifier``:
 
-* ``stance-lr`` (the pipeline's default) reads direction: a logistic regression over overlap, negation,
-  antonym, increase/decrease, number and hedging cues (``generator.pipeline.stance``), trained at first
-  use on the SciFact train split shipped in the package, so a source that says the opposite of the claim
-  is CONTRADICT, not verified.
+* ``coverage-stance`` (the pipeline's default): claim coverage says whether a source is on topic, a
+  restatement rule and the stance model say which way, a number veto keeps a source reporting other
+  quantities from supporting (``CoverageStanceVerifier``).
+* ``stance-lr`` reads direction: a logistic regression over overlap, negation, antonym,
+  increase/decrease, number and hedging cues (``generator.pipeline.stance``), trained on the SciFact
+  train split shipped in the package (coefficients in ``verifier_model.json``), so a source that says the
+  opposite of the claim is CONTRADICT, not verified.
 * ``tfidf-cosine`` is the kernel's rule, unchanged, the method of record for imported kernel drafts:
   "TF-IDF cosine semantic verification (word bigrams, threshold=0.15)". It measures shared words only,
   so it never says CONTRADICT.
@@ -297,9 +300,18 @@ def train_verifiers(dataset: SciFact, claims: Sequence | None = None, *, ranked:
             cache[key] = coverage.score(claim_text, dataset.corpus[doc_id].text)
         scores.append(cache[key])
     gold = [label for _, _, label in training.cited]
+    rules = []
+    for claim_text, doc_id, _ in training.cited:
+        key = ("rules", claim_text, doc_id)
+        if key not in cache:
+            text = dataset.corpus[doc_id].text
+            cache[key] = (stance.restatement(claim_text, text, idf) >= stance.RESTATEMENT,
+                          stance.number_mismatch(claim_text, text, idf))
+        rules.append(cache[key])
     coverage_threshold = calibrate_threshold(scores, [label != NOT_ENOUGH_INFO for label in gold]).threshold
-    direction_threshold = stance.choose_direction_threshold(training.held_out, np.array(scores), gold,
-                                                            coverage_threshold, training.trained.threshold)
+    direction_threshold = stance.choose_direction_threshold(
+        training.held_out, np.array(scores), gold, coverage_threshold, training.trained.threshold,
+        restated=np.array([r for r, _ in rules], dtype=bool), mismatched=np.array([m for _, m in rules], dtype=bool))
     return TrainedVerifiers(training.trained, coverage_threshold, direction_threshold,
                             tuple(sorted(dataset.data_files.items())))
 
@@ -401,24 +413,29 @@ class CoverageStanceVerifier:
 
     Per source: ``coverage`` is claim-coverage's score (IDF-weighted share of the claim's content words the
     source has) and ``direction`` is P(CONTRADICT) / (P(SUPPORT) + P(CONTRADICT)) of the stance model. A
-    source is on topic when coverage >= the threshold. It SUPPORTs when on topic and the stance model leans
-    towards agreement: direction < the direction threshold, or the model's own SUPPORT (stance-lr's rule at
-    its threshold; a source restating the claim word for word has direction about 0.4, so the direction
-    test alone would miss it). It CONTRADICTs when on topic, not supporting, and P(CONTRADICT) is the
-    largest of the stance model's three probabilities. Over several sources the claim is SUPPORT when a
-    source supports it and that source's P(SUPPORT) is at least the strongest contradicting source's
-    P(CONTRADICT), else CONTRADICT when a source contradicts it, else NOT_ENOUGH_INFO.
+    source is on topic when coverage >= the threshold. It SUPPORTs when on topic, it reports no other
+    numbers for what the claim measures (``stance.number_mismatch``), and either one of its sentences
+    restates the claim (``stance.restatement`` >= ``stance.RESTATEMENT``: nearly all of the claim's words,
+    with the same negation, direction and numbers; the model, trained where such sentences are mostly the
+    source of a rewritten contradiction, gives a verbatim restatement P(CONTRADICT) above P(SUPPORT)) or the
+    stance model leans towards agreement: direction < the direction threshold, or the model's own SUPPORT
+    (stance-lr's rule at its threshold). It CONTRADICTs when on topic, neither supporting nor restating, and
+    P(CONTRADICT) is the largest of the three probabilities. Over several sources the claim is SUPPORT when a
+    source restates it, or when a source supports it with P(SUPPORT) at least the strongest contradicting
+    source's P(CONTRADICT); else CONTRADICT when a source contradicts it; else NOT_ENOUGH_INFO.
 
     Why both: on SciFact train, coverage alone calls 82% of contradicting pairs verified (they share the
     claim's words), and the stance model alone almost never says SUPPORT for a claim sentence from one
     arXiv paper against another's abstract. A veto only where the model calls CONTRADICT still lets about
     half of the contradictions through, hence the learnt direction threshold.
 
-    ``best_score`` is the best source's coverage, counted as 0 for a source the model does not lean
-    towards agreement on: so verified means best_score >= threshold, unless a stronger contradiction
-    overrules it. Both thresholds are learnt with the stance model, on the same training claims only
-    (``train_verifiers``). ``fit`` fits the coverage IDF on background texts, as for claim-coverage; the
-    stance features keep the IDF of the stance model's training corpus.
+    ``best_score`` (the support score) is the supporting source's coverage; a source that does not support
+    counts min(coverage, threshold) x (1 - direction), the share of the model's belief that it agrees, so it
+    stays below the threshold and a source the model leans against counts little, but a near miss is not 0.
+    Verified therefore means best_score >= threshold, unless a stronger contradiction overrules it. Both
+    thresholds are learnt with the stance model, on the same training claims only (``train_verifiers``,
+    with the restatement and number rules applied as here). ``fit`` fits the coverage IDF on background
+    texts, as for claim-coverage; the stance features keep the IDF of the stance model's training corpus.
     """
 
     name = "coverage-stance"
@@ -437,8 +454,8 @@ class CoverageStanceVerifier:
             threshold=self.threshold,
             params=(
                 ("classes", list(stance.CLASSES)),
-                ("contradiction_rule", "coverage >= threshold, not supporting, and P(CONTRADICT) the largest of the "
-                                       "stance model's three probabilities"),
+                ("contradiction_rule", "coverage >= threshold, not supporting, no restatement, and P(CONTRADICT) "
+                                       "the largest of the stance model's three probabilities"),
                 ("coverage", "idf-weighted share of claim content words present in source (as claim-coverage: "
                              "sklearn english stop words, smooth idf)"),
                 ("coverage_idf_fitted_on", "the background texts given to fit: the run's retrieved papers in the "
@@ -449,9 +466,16 @@ class CoverageStanceVerifier:
                 ("model", f"stance model: multinomial logistic regression (scikit-learn newton-cg, "
                           f"C={stance.REGULARISATION_C}, balanced class weights, standardised features), IDF over its "
                           f"training corpus of {model.idf.documents} texts"),
+                ("number_veto", "no SUPPORT when the claim states numbers, the source's 2 sentences most like the "
+                                "claim state numbers, and a number of the claim is not in the source"),
+                ("restatement", f"one source sentence holding >= {stance.RESTATEMENT:g} of the claim's idf-weighted "
+                                "content words, negated exactly when the claim is, with no opposite increase/decrease "
+                                "word, no antonym and every number of the claim"),
+                ("score", "the supporting source's coverage; a source that does not support counts "
+                          "min(coverage, threshold) x (1 - direction)"),
                 ("source_unit", "whole text; stance cues read in its 2 sentences most like the claim"),
-                ("support_rule", "coverage >= threshold, and direction < direction_threshold or P(SUPPORT) >= "
-                                 f"{model.threshold:g} and >= P(CONTRADICT)"),
+                ("support_rule", "coverage >= threshold, no number veto, and a restatement, or direction < "
+                                 f"direction_threshold, or P(SUPPORT) >= {model.threshold:g} and >= P(CONTRADICT)"),
                 ("threshold_rule", "coverage threshold: maximum F1 of 'the abstract is evidence' (SUPPORT or "
                                    "CONTRADICT) over the training claims' cited pairs; P(SUPPORT) threshold: stance-lr's; "
                                    "direction threshold: highest of "
@@ -483,18 +507,24 @@ class CoverageStanceVerifier:
     def verify(self, claim: str, sources: Sequence[tuple[str, str]]) -> Verification:
         if not sources:
             return Verification(NOT_ENOUGH_INFO, best_source=None, best_score=0.0)
-        coverage, probabilities = self.per_source(claim, [text for _, text in sources])
+        texts = [text for _, text in sources]
+        coverage, probabilities = self.per_source(claim, texts)
+        idf = self.trained.stance.idf
+        restated = np.array([stance.restatement(claim, text, idf) >= stance.RESTATEMENT for text in texts])
+        mismatched = np.array([stance.number_mismatch(claim, text, idf) for text in texts])
         leaning = stance.direction(probabilities)
         on_topic = coverage >= self.threshold
-        agreeing = (leaning < self.direction_threshold) | (stance.support_label(probabilities, self.trained.stance.threshold) == SUPPORT)
+        agreeing = ~mismatched & (restated | (leaning < self.direction_threshold)
+                                  | (stance.support_label(probabilities, self.trained.stance.threshold) == SUPPORT))
         supporting = on_topic & agreeing
-        contradicting = (on_topic & ~supporting & (probabilities[:, 1] >= probabilities[:, 0])
+        contradicting = (on_topic & ~supporting & ~restated & (probabilities[:, 1] >= probabilities[:, 0])
                          & (probabilities[:, 1] >= probabilities[:, 2]))
-        support_score = np.where(agreeing, coverage, 0.0)
-        best = max(range(len(sources)), key=lambda i: (support_score[i], -i))
+        support_score = np.where(supporting, coverage, np.minimum(coverage, self.threshold) * (1 - leaning))
+        best = max(range(len(sources)), key=lambda i: (bool(supporting[i]), bool(restated[i] & supporting[i]),
+                                                       support_score[i], -i))
         against = max(np.flatnonzero(contradicting), key=lambda i: (probabilities[i, 1], -i), default=None)
         against_score = float(probabilities[against, 1]) if against is not None else 0.0
-        if supporting.any() and probabilities[best, 0] >= against_score:
+        if supporting[best] and (restated[best] or probabilities[best, 0] >= against_score):
             label = SUPPORT
         else:
             label = CONTRADICT if against is not None else NOT_ENOUGH_INFO
