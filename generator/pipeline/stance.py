@@ -396,7 +396,9 @@ def _claim_numbers(words: Sequence[str]) -> set[str]:
 def restatement(claim: str, source_text: str, idf: Idf) -> float:
     """The largest IDF-weighted share of the claim's content words held by one source sentence that says it
     the same way: negated exactly when the claim is, no increase/decrease word pointing the other way, no
-    antonym of a claim word in place of the word, and every number of the claim present; 0 when none.
+    antonym of a claim word in place of the word, and every number of the claim present; 0 when none, and 0
+    when one of the source's ``TOP_SENTENCES`` sentences most like the claim is negated and the claim is not
+    (or the other way round): a source quoting the claim to deny it does not restate it.
 
     Why a rule beside the model: the model learnt on SciFact, where a source holding nearly all of a claim's
     words is often the text a contradicting claim was rewritten from, so it gives a verbatim restatement
@@ -410,8 +412,13 @@ def restatement(claim: str, source_text: str, idf: Idf) -> float:
         return 0.0
     negated, sign, stems, numbers = (_negated(claim_words), _sign(*_direction(claim_words)), _stems(claim_words),
                                      _claim_numbers(claim_words))
+    sentences = _analyse_source(source_text).sentences
+    cover = [sum(weight for word, weight in weights.items() if word in set(sentence)) for sentence in sentences]
+    top = sorted(range(len(cover)), key=lambda i: (-cover[i], i))[:TOP_SENTENCES]
+    if any(_negated(sentences[i]) != negated for i in top):
+        return 0.0  # "we tested the claim that X. It did not hold": a sentence near the claim negates it
     best = 0.0
-    for sentence in _analyse_source(source_text).sentences:
+    for sentence in sentences:
         words = set(sentence)
         if _negated(sentence) != negated or sign * _sign(*_direction(sentence)) < 0 or not numbers <= words:
             continue

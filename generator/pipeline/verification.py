@@ -470,7 +470,8 @@ class CoverageStanceVerifier:
                                 "claim state numbers, and a number of the claim is not in the source"),
                 ("restatement", f"one source sentence holding >= {stance.RESTATEMENT:g} of the claim's idf-weighted "
                                 "content words, negated exactly when the claim is, with no opposite increase/decrease "
-                                "word, no antonym and every number of the claim"),
+                                "word, no antonym and every number of the claim; none when one of the source's 2 "
+                                "sentences most like the claim differs from it in negation"),
                 ("score", "the supporting source's coverage; a source that does not support counts "
                           "min(coverage, threshold) x (1 - direction)"),
                 ("source_unit", "whole text; stance cues read in its 2 sentences most like the claim"),
