@@ -20,6 +20,7 @@ from generator.cli import cli
 from generator.errors import InputError
 from generator.evaluation.scifact import abstract_level, evaluate_scifact, load_scifact, pair_scores, pair_task
 from generator.scifact import Claim, grouped_folds
+from generator.pipeline.config import PipelineConfig
 from generator.pipeline.verification import CLAIM_COVERAGE_THRESHOLD, make_verifier
 
 TINY = Path(__file__).parent / "data" / "scifact_tiny"
@@ -220,7 +221,7 @@ def test_cli_malformed_line_is_a_clean_error_with_file_and_line(tmp_path):
 def test_cli_unknown_verifier_lists_the_known_ones():
     completed = run_cli("eval-verifier", str(TINY), "--verifier", "bert")
     assert completed.returncode == 2
-    assert "unknown verifier 'bert'; known verifiers: claim-coverage, stance-lr, tfidf-cosine" in completed.stderr
+    assert "unknown verifier 'bert'; known verifiers: claim-coverage, coverage-stance, stance-lr, tfidf-cosine" in completed.stderr
 
 
 # --- the shipped evaluation ----------------------------------------------------------------------
@@ -235,9 +236,13 @@ def test_shipped_evaluation_is_current_and_the_stance_verifier_meets_its_bar():
     }
     assert by_name["tfidf-cosine"]["settings"] == make_verifier("tfidf-cosine").settings.as_provenance()
     assert by_name["claim-coverage"]["settings"]["threshold"] == CLAIM_COVERAGE_THRESHOLD
-    stance = by_name["stance-lr"]
-    assert stance["settings"] == make_verifier("stance-lr").settings.as_provenance()  # the verifier shipped
-    assert stance["figures"].startswith("out-of-fold")
-    assert stance["contradict_called_verified"] < 0.20
-    for baseline in report["baselines"].values():
-        assert stance["pair_task"]["balanced_accuracy"] > baseline["pair_task"]["balanced_accuracy"]
+    # Both trained verifiers, and the pipeline's default among them, meet the bar out-of-fold.
+    assert PipelineConfig().verification.verifier == "coverage-stance"
+    for name in ("coverage-stance", "stance-lr"):
+        trained = by_name[name]
+        assert trained["settings"] == make_verifier(name).settings.as_provenance()  # the verifier shipped
+        assert trained["figures"].startswith("out-of-fold")
+        assert trained["contradict_called_verified"] < 0.20
+        assert len(trained["fold_thresholds"]) == 5
+        for baseline in report["baselines"].values():
+            assert trained["pair_task"]["balanced_accuracy"] > baseline["pair_task"]["balanced_accuracy"]

@@ -30,7 +30,7 @@ def test_defaults_are_the_kernels_parameters():
 
     assert config == PipelineConfig()
     assert (config.search.backend, config.search.query_count) == ("offline", 4)
-    assert (config.verification.verifier, config.verification.threshold) == ("stance-lr", None)  # its learnt threshold
+    assert (config.verification.verifier, config.verification.threshold) == ("coverage-stance", None)  # its learnt thresholds
     assert (config.embedding.backend, config.embedding.model, config.embedding.dimension) == (
         "local", "nvidia/nv-embedqa-e5-v5", 1024)
     assert config.tribunal.backend == "offline"

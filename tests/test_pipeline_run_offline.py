@@ -52,7 +52,7 @@ def test_each_seed_question_gives_a_valid_record(seed, tmp_path, fixed_epoch):
     pipeline = provenance["pipeline"]
     assert pipeline["parameters_source"] == "Pipeline configuration of this run."
     assert pipeline["search"]["query_count"] == len(pipeline["search"]["queries"]) == 4
-    assert pipeline["verification"]["method"] == "stance-lr" and 0.5 <= pipeline["verification"]["threshold"] <= 0.9
+    assert pipeline["verification"]["method"] == "coverage-stance" and 0 < pipeline["verification"]["threshold"] < 1
     assert "training_data_sha256" in pipeline["verification"]["parameters"]
     assert pipeline["embedding"] == {"provider": "local", "model": "local-hashing-v1", "dimension": 1024}
     assert pipeline["tribunal"]["backend"].startswith("offline evidence reviewer")
@@ -62,7 +62,7 @@ def test_each_seed_question_gives_a_valid_record(seed, tmp_path, fixed_epoch):
     assert provenance["retrieval"]["papers_retrieved"] == result.papers_retrieved >= len(sources) - 1
     assert provenance["claims"]["extracted"] == result.claims_extracted > 0
     assert provenance["claims"]["source_grounded"] == result.claims_extracted
-    assert provenance["uncertainties"][0].startswith("stance-lr verification reads shared words")
+    assert provenance["uncertainties"][0].startswith("coverage-stance verification reads shared words")
     assert provenance["uncertainties"][1].startswith("Measured on SciFact train (919 claim-abstract pairs, out-of-fold)")
     assert "of contradicted pairs verified" in provenance["uncertainties"][1]
     assert manifest["quality_dimensions"]["uncertainty_disclosure"]["rating"] == "HIGH"  # verifier measured

@@ -118,14 +118,31 @@ def test_offline_reviewer_formulas_read_the_claims():
     d = draft(claims)
     f = EvidenceFigures.of(d)
 
-    assert (f.supported, f.strength, f.agreement, f.overstatement, f.contradicted) == (0.5, 0.75, 0.5, 0.5, 0.0)
+    # The evidence figures weigh each claim by its question relevance: w is the supported claim's share.
+    w = selected[0].relevance / (selected[0].relevance + selected[1].relevance)
+    assert selected[0].relevance > 0 and selected[1].relevance > 0
+    expected = (w, w * 1.0 + (1 - w) * 0.5, w, 1 - w, 0.0)
+    assert (f.supported, f.strength, f.agreement, f.overstatement, f.contradicted) == pytest.approx(expected)
     assert f.relevance == (selected[0].relevance + selected[1].relevance) / 2
     assert roles(d) == {
-        "SKEPTIC": round1(10 * (0.45 * 0.5 + 0.30 * 0.75 + 0.25 * 0.5)),
-        "VALIDATOR": round1(10 * (0.40 * 0.5 + 0.35 * 0.5 + 0.25 * 0.75)),
+        "SKEPTIC": round1(10 * (0.45 * w + 0.30 * expected[1] + 0.25 * w)),
+        "VALIDATOR": round1(10 * (0.40 * w + 0.35 * w + 0.25 * expected[1])),
         "SYNTHESIZER": round1(10 * (0.45 * f.relevance + 0.30 * f.coverage + 0.25 * 0.3)),
     }
-    assert "1 of 2 claims supported by an independent source" in OfflineReviewer().review("SKEPTIC", d).reasons[0]
+    assert (f"1 of 2 claims supported by an independent source, {w:.0%} weighted by question relevance"
+            in OfflineReviewer().review("SKEPTIC", d).reasons[0])
+
+
+def test_a_claim_kept_only_to_fill_the_list_weighs_by_its_relevance():
+    # The same evidence, once on the claim that answers the question and once on a barely relevant one.
+    answer, padding = (replace(c, relevance=r) for c, r in zip(CLAIMS[:2], (0.8, 0.05)))
+    supported_answer = [checked(answer, verified=True, score=0.3, confidence=0.9), checked(padding)]
+    supported_padding = [checked(answer), checked(padding, verified=True, score=0.3, confidence=0.9)]
+
+    first, second = EvidenceFigures.of(draft(supported_answer)), EvidenceFigures.of(draft(supported_padding))
+
+    assert first.supported == pytest.approx(0.8 / 0.85) and second.supported == pytest.approx(0.05 / 0.85)
+    assert all(roles(draft(supported_answer))[r] > roles(draft(supported_padding))[r] for r in ("SKEPTIC", "VALIDATOR"))
 
 
 def test_no_claims_scores_nothing_but_the_sources():

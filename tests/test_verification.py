@@ -1,14 +1,18 @@
-"""Specification of the claim verifiers: the kernel's TF-IDF rule, claim coverage, and the registry."""
+"""Specification of the claim verifiers: the kernel's TF-IDF rule, claim coverage, stance-lr, coverage-stance,
+the shipped model file, and the registry."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 
 from generator.errors import InputError
+from generator.pipeline import model_file, stance
 from generator.pipeline.verification import (
     CLAIM_COVERAGE_THRESHOLD,
+    CoverageStanceVerifier,
     CONTRADICT,
     NOT_ENOUGH_INFO,
     SUPPORT,
@@ -205,7 +209,7 @@ def test_calibration_needs_a_positive_example():
 
 
 def test_registry_names_both_verifiers_and_builds_them_by_name():
-    assert set(VERIFIERS) == {"stance-lr", "tfidf-cosine", "claim-coverage"}
+    assert set(VERIFIERS) == {"coverage-stance", "stance-lr", "tfidf-cosine", "claim-coverage"}
     for name in VERIFIERS:
         verifier = make_verifier(name)
         assert isinstance(verifier, Verifier) and verifier.name == name
@@ -213,7 +217,7 @@ def test_registry_names_both_verifiers_and_builds_them_by_name():
 
 
 def test_unknown_verifier_name_lists_the_known_ones():
-    with pytest.raises(InputError, match="unknown verifier 'bert'.*claim-coverage, stance-lr, tfidf-cosine"):
+    with pytest.raises(InputError, match="unknown verifier 'bert'.*claim-coverage, coverage-stance, stance-lr, tfidf-cosine"):
         make_verifier("bert")
 
 
@@ -296,10 +300,150 @@ def test_stance_settings_name_the_rule_its_threshold_and_training_data(stance_ve
     assert make_verifier("stance-lr", threshold=0.8).settings.threshold == 0.8
 
 
-def test_stance_training_is_deterministic(stance_verifier):
-    from generator.pipeline.verification import train_on
-    from generator.scifact import load_scifact, shipped_dir
+def test_stance_verifier_reads_the_shipped_model_file(stance_verifier):
+    shipped = model_file.load()
+    assert stance_verifier.trained.model.digest == shipped.stance.model.digest
+    assert stance_verifier.threshold == shipped.stance.threshold
 
-    again = train_on(load_scifact(shipped_dir()))
-    assert again.model.digest == stance_verifier.trained.model.digest
-    assert again.threshold == stance_verifier.trained.threshold
+
+# --- the shipped model file: training once, reproduced exactly ---------------------------------
+
+
+def test_the_shipped_model_file_is_exactly_what_training_on_the_shipped_data_gives():
+    # Retraining (about ten seconds) must give the very floats the file holds, and the file must name the data.
+    from generator.pipeline.verification import train_shipped
+
+    retrained = model_file.to_json(train_shipped())
+    shipped = json.loads(model_file.shipped_path().read_text(encoding="utf-8"))
+    assert retrained == shipped, f"stale model file: regenerate it with `{model_file.COMMAND}`"
+    assert shipped["training_data_sha256"] == {
+        "claims_train.jsonl": "f4c8fa82d8bd0653a9cc8d61a6ea48c25eacea64e90af5dbf390ebb1b74372f0",
+        "corpus.jsonl": "b8d6c89624cb2ed74dee8938effc4f5d8bd2086887880af8110d64be4ceade62",
+    }
+
+
+@pytest.mark.parametrize("pointer, change", [
+    ("/stance/digest", lambda data: data["stance"]["coef"][0].__setitem__(0, 0.5)),
+    ("/stance/mean", lambda data: data["stance"]["mean"].pop()),
+    ("/coverage_stance/direction_threshold", lambda data: data["coverage_stance"].__setitem__("direction_threshold", "0.3")),
+    ("/features", lambda data: data.__setitem__("features", "stance-features-v0")),
+])
+def test_a_changed_model_file_is_refused_naming_the_pointer(tmp_path, pointer, change):
+    data = json.loads(model_file.shipped_path().read_text(encoding="utf-8"))
+    change(data)
+    with pytest.raises(InputError, match=f"model.json: {pointer}: expected .*regenerate it with"):
+        model_file.from_json(data, model_file.load().stance.idf, tmp_path / "model.json")
+
+
+def test_a_model_file_trained_on_other_data_is_refused(tmp_path):
+    data = json.loads(model_file.shipped_path().read_text(encoding="utf-8"))
+    data["training_data_sha256"]["corpus.jsonl"] = "0" * 64
+    (tmp_path / "model.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(InputError, match="model.json: /training_data_sha256: expected the SHA-256 of the shipped"):
+        model_file.load(tmp_path / "model.json")
+
+
+# --- coverage-stance: coverage says "on topic", the stance model says which way ---------------
+
+
+@pytest.fixture(scope="module")
+def coverage_stance():
+    return CoverageStanceVerifier()
+
+
+def test_coverage_stance_verifies_a_source_restating_the_claim(coverage_stance):
+    verdict = coverage_stance.verify(CLAIM, [("same", "Metformin lowers blood glucose in type 2 diabetes. "
+                                                      "We followed 200 patients for a year.")])
+    assert verdict.label == SUPPORT and verdict.best_source == "same"
+    assert verdict.best_score >= coverage_stance.threshold
+
+
+@pytest.mark.parametrize("source", [
+    "Metformin did not lower blood glucose in type 2 diabetes in this trial.",  # negated
+    "Metformin raises blood glucose in type 2 diabetes, increasing it in most patients.",  # opposite direction
+])
+def test_coverage_stance_calls_an_on_topic_source_saying_the_opposite_contradict(coverage_stance, source):
+    # Claim coverage alone would call both verified (see test_word_overlap_rules_never_say_contradict).
+    verdict = coverage_stance.verify(CLAIM, [("against", source)])
+    assert verdict.label == CONTRADICT and not verdict.verified and verdict.contradicted_by == "against"
+    assert verdict.best_score < 0.5 * coverage_stance.threshold  # a source the model leans against gives little support
+
+
+def test_coverage_stance_never_calls_an_off_topic_source_either_way(coverage_stance):
+    # "did not" and "raises" are cues of disagreement, but the source shares too few of the claim's words.
+    verdict = coverage_stance.verify(CLAIM, [("far", "Photon counts did not rise; entanglement raises noise.")])
+    assert verdict.label == NOT_ENOUGH_INFO and verdict.contradicted_by is None
+
+
+def test_coverage_stance_support_outweighs_a_weaker_contradiction_and_names_both(coverage_stance):
+    sources = [("against", "Metformin did not lower blood glucose in type 2 diabetes in this trial."),
+               ("same", "Metformin lowers blood glucose in type 2 diabetes. We followed 200 patients for a year.")]
+    verdict = coverage_stance.verify(CLAIM, sources)
+    assert verdict.label == SUPPORT and verdict.best_source == "same" and verdict.contradicted_by == "against"
+    assert coverage_stance.verify(CLAIM, []) == Verification(NOT_ENOUGH_INFO, None, 0.0)
+
+
+def test_coverage_stance_settings_name_both_thresholds_and_the_training_data(coverage_stance):
+    settings = coverage_stance.settings.as_provenance()
+    shipped = model_file.load()
+    assert settings["method"] == "coverage-stance"
+    assert (settings["threshold"], settings["direction_threshold"]) == (shipped.coverage_threshold,
+                                                                       shipped.direction_threshold)
+    assert {"coverage", "direction", "support_rule", "contradiction_rule", "threshold_rule", "training_data",
+            "training_data_sha256", "model"} <= set(settings)
+    assert make_verifier("coverage-stance", threshold=0.6).settings.threshold == 0.6
+
+
+# --- coverage-stance: restatement, numbers, and a support score that is not 0 for a near miss --------
+
+
+ROUTERS = "2401.15969"
+
+
+def test_a_verbatim_restatement_is_support_even_where_the_stance_model_leans_against_it(coverage_stance):
+    # The stance model learnt on SciFact, where a source holding nearly all of a claim's words is often the text
+    # a contradicting claim was rewritten from: it leans against this abstract's own sentence.
+    from generator.corpus import shipped_corpus
+
+    paper = shipped_corpus().get(ROUTERS)
+    claim = "In this paper, we present a comprehensive study of routers in MoEs for computer vision tasks."
+    source = f"{paper.title}. {paper.abstract}"
+    assert claim in source
+    _, probabilities = coverage_stance.per_source(claim, [source])
+    assert probabilities[0, 1] > probabilities[0, 0]  # P(CONTRADICT) > P(SUPPORT)
+
+    verdict = coverage_stance.verify(claim, [("same", source)])
+    assert verdict.label == SUPPORT and verdict.contradicted_by is None and verdict.best_score == 1.0
+
+
+@pytest.mark.parametrize("sentence, restates", [
+    ("Metformin lowers blood glucose in type 2 diabetes.", True),
+    ("In type 2 diabetes, metformin lowers blood glucose, as before.", True),  # same words, other order
+    ("Metformin does not lower blood glucose in type 2 diabetes.", False),  # negated
+    ("Metformin raises blood glucose in type 2 diabetes.", False),  # the other direction
+    ("Metformin lowers blood glucose in type 1 diabetes.", False),  # a number of the claim missing
+    ("Metformin lowers blood pressure.", False),  # too few of the claim's words
+])
+def test_restatement_needs_nearly_all_the_claim_said_the_same_way(sentence, restates):
+    idf = model_file.load().stance.idf
+    assert (stance.restatement(CLAIM, f"We report a trial. {sentence}", idf) >= stance.RESTATEMENT) is restates
+
+
+def test_a_source_reporting_other_numbers_for_the_same_measure_does_not_support(coverage_stance):
+    claim = "The drug cleared 95% of the infection in 2 hours."
+    other = "The drug cleared 40% of the infection in 6 hours."
+    same = "In mice, the drug cleared 95% of the infection in 2 hours."
+    idf = coverage_stance.trained.stance.idf
+    assert stance.number_mismatch(claim, other, idf) and not stance.number_mismatch(claim, same, idf)
+    assert not stance.number_mismatch(claim, "The drug cleared the infection.", idf)  # no numbers of its own
+    assert coverage_stance.verify(claim, [("other", other)]).label != SUPPORT
+    assert coverage_stance.verify(claim, [("other", other), ("same", same)]).best_source == "same"
+
+
+def test_a_source_the_model_leans_against_gives_a_small_support_score_not_zero(coverage_stance):
+    # The support score of a source that does not support is min(coverage, threshold) x (1 - direction): below
+    # the threshold, lower the more the model leans against it, so a claim's confidence reflects its near misses.
+    against = coverage_stance.verify(CLAIM, [("s", "Metformin did not lower blood glucose in type 2 diabetes.")])
+    closer = coverage_stance.verify(CLAIM, [("s", "Metformin and blood glucose in type 2 diabetes were measured.")])
+    assert 0 < against.best_score < closer.best_score < coverage_stance.threshold
+    assert against.label == CONTRADICT and closer.label != SUPPORT

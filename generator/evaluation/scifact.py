@@ -37,12 +37,15 @@ from generator.pipeline.verification import (
     SUPPORT,
     VERIFIERS,
     Calibration,
+    ClaimCoverageVerifier,
+    CoverageStanceVerifier,
     StanceVerifier,
+    TrainedVerifiers,
     Verification,
     Verifier,
     calibrate_threshold,
     make_verifier,
-    train_on,
+    train_verifiers,
 )
 from generator.scifact import NEI, Claim, Pair, SciFact, grouped_folds, load_scifact  # noqa: F401 - load_scifact re-exported
 
@@ -86,6 +89,8 @@ DEFINITIONS = {
     "never_verified": "the trivial baseline that verifies nothing",
 }
 FIGURES = {
+    "coverage-stance": f"out-of-fold ({CV_FOLDS}-fold cross-validation, claims grouped by shared documents; stance model "
+                       "and both thresholds learnt on the training folds only)",
     "stance-lr": f"out-of-fold ({CV_FOLDS}-fold cross-validation, claims grouped by shared documents; model and "
                  "threshold learnt on the training folds only)",
     "tfidf-cosine": "fixed rule (threshold 0.15 from the kernel; nothing fitted to these labels)",
@@ -234,7 +239,7 @@ class VerifierEvaluation:
     per_label: dict[str, dict[str, int]]  # gold label -> predicted label -> pairs
     abstract: dict[str, Any]
     pipeline: dict[str, Any]
-    fold_thresholds: tuple[float, ...] = ()
+    fold_thresholds: tuple = ()  # per fold: the threshold, or (coverage, direction) for coverage-stance
 
     @property
     def contradict_called_verified(self) -> float:
@@ -253,12 +258,12 @@ class VerifierEvaluation:
             "pipeline": self.pipeline,
         }
         if self.fold_thresholds:
-            out["fold_thresholds"] = list(self.fold_thresholds)
+            out["fold_thresholds"] = [list(t) if isinstance(t, tuple) else t for t in self.fold_thresholds]
         return out
 
 
 def summarise(name: str, settings: dict[str, Any], figures: str, judged: Judged, dataset: SciFact,
-              fold_thresholds: tuple[float, ...] = ()) -> VerifierEvaluation:
+              fold_thresholds: tuple = ()) -> VerifierEvaluation:
     per_label = {gold: {label: 0 for label in PREDICTED} for gold in GOLD}
     for pair, verdict in judged.pairs:
         per_label[pair.label][verdict.label] += 1
@@ -289,30 +294,59 @@ def _fit_on_corpus(verifier: Verifier, dataset: SciFact) -> None:
         fit([document.text for document in dataset.corpus.values()])
 
 
-def evaluate_verifier(name: str, dataset: SciFact, ranked: dict[str, list[str]], fold_of: dict[str, int]) -> VerifierEvaluation:
-    """A fixed or calibrated rule is applied as it is; stance-lr is trained per fold and judged out-of-fold,
-    and reported with the settings of the model trained on the whole split (the one a user of this data gets)."""
-    if name != StanceVerifier.name:
+TRAINED = (StanceVerifier.name, CoverageStanceVerifier.name)
+
+
+def _fold_trainings(dataset: SciFact, ranked: dict[str, list[str]], fold_of: dict[str, int],
+                    memo: dict) -> tuple[list[TrainedVerifiers], TrainedVerifiers]:
+    """Everything learnt on each fold's training claims (the other four folds), and on the whole split;
+    computed once per evaluation (``memo``) and shared by the trained verifiers."""
+    if "trainings" not in memo:
+        texts = [document.text for document in dataset.corpus.values()]
+        idf = stance.Idf.fit(texts)
+        coverage = ClaimCoverageVerifier().fit(texts)
+        training_ranked = {claim_id: docs[: stance.RANKED_PER_CLAIM] for claim_id, docs in ranked.items()}
+        cache: dict = {}
+        by_fold = []
+        for fold in range(CV_FOLDS):
+            claims = [claim for claim in dataset.claims if fold_of[claim.claim_id] != fold]
+            try:
+                by_fold.append(train_verifiers(dataset, claims, ranked=training_ranked, idf=idf, cache=cache,
+                                               coverage=coverage))
+            except (ValueError, InputError) as exc:
+                raise InputError(f"the verifiers cannot be trained on the folds other than fold {fold + 1}: {exc}") from None
+        whole = train_verifiers(dataset, ranked=training_ranked, idf=idf, cache=cache, coverage=coverage)
+        memo["trainings"] = (by_fold, whole)
+    return memo["trainings"]
+
+
+def _trained_verifier(name: str, trained: TrainedVerifiers, dataset: SciFact) -> Verifier:
+    if name == StanceVerifier.name:
+        return StanceVerifier(trained=trained.stance, data_files=trained.data_files)
+    verifier = CoverageStanceVerifier(trained=trained)
+    _fit_on_corpus(verifier, dataset)
+    return verifier
+
+
+def evaluate_verifier(name: str, dataset: SciFact, ranked: dict[str, list[str]], fold_of: dict[str, int],
+                      memo: dict | None = None) -> VerifierEvaluation:
+    """A fixed or calibrated rule is applied as it is; a trained verifier (stance-lr, coverage-stance) is trained
+    per fold, thresholds included, and judged out-of-fold, and reported with the settings of the one trained on
+    the whole split (the one a user of this data gets)."""
+    if name not in TRAINED:
         verifier = make_verifier(name)
         _fit_on_corpus(verifier, dataset)
         return summarise(name, verifier.settings.as_provenance(), FIGURES.get(name, "fixed rule"),
                          judge(dataset, ranked, lambda claim: verifier), dataset)
-    idf = stance.Idf.fit([document.text for document in dataset.corpus.values()])
-    training_ranked = {claim_id: docs[: stance.RANKED_PER_CLAIM] for claim_id, docs in ranked.items()}
-    files = tuple(sorted(dataset.data_files.items()))
-    cache: dict = {}
-    by_fold = []
-    for fold in range(CV_FOLDS):
-        claims = [claim for claim in dataset.claims if fold_of[claim.claim_id] != fold]
-        try:
-            trained = train_on(dataset, claims, ranked=training_ranked, idf=idf, cache=cache)
-        except ValueError as exc:
-            raise InputError(f"stance-lr cannot be trained on the folds other than fold {fold + 1}: {exc}") from None
-        by_fold.append(StanceVerifier(trained=trained, data_files=files))
-    whole = StanceVerifier(trained=train_on(dataset, ranked=training_ranked, idf=idf, cache=cache), data_files=files)
+    trainings, whole = _fold_trainings(dataset, ranked, fold_of, {} if memo is None else memo)
+    by_fold = [_trained_verifier(name, trained, dataset) for trained in trainings]
     judged = judge(dataset, ranked, lambda claim: by_fold[fold_of[claim.claim_id]])
-    return summarise(name, whole.settings.as_provenance(), FIGURES[name], judged, dataset,
-                     tuple(verifier.threshold for verifier in by_fold))
+    if name == StanceVerifier.name:
+        thresholds = tuple(verifier.threshold for verifier in by_fold)
+    else:
+        thresholds = tuple((verifier.threshold, verifier.direction_threshold) for verifier in by_fold)
+    return summarise(name, _trained_verifier(name, whole, dataset).settings.as_provenance(), FIGURES[name], judged,
+                     dataset, thresholds)
 
 
 def baselines(dataset: SciFact, ranked: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
@@ -379,12 +413,13 @@ def evaluate_scifact(data_dir: Path, split: str = "train", verifier_names: Seque
     hits = index.search_many([claim.text for claim in dataset.claims], limit=max(PIPELINE_SOURCES, stance.RANKED_PER_CLAIM))
     ranked = {claim.claim_id: [doc_ids[hit.index] for hit in found] for claim, found in zip(dataset.claims, hits)}
     fold_of = grouped_folds(dataset.claims, CV_FOLDS)
+    memo: dict = {}
     return EvaluationResult(
         split=split,
         data_files=dataset.data_files,
         evaluated_at=now_iso(),
         folds=fold_summary(dataset, fold_of),
-        verifiers=tuple(evaluate_verifier(name, dataset, ranked, fold_of) for name in names),
+        verifiers=tuple(evaluate_verifier(name, dataset, ranked, fold_of, memo) for name in names),
         baselines=baselines(dataset, ranked),
         retrieval=evaluate_retrieval(dataset),
     )
@@ -409,6 +444,10 @@ def calibrate_on_scifact(data_dir: Path, verifier_name: str, split: str = "train
     dataset = load_scifact(data_dir, split)
     pairs, scores, _ = pair_scores(make_verifier(verifier_name), dataset)
     return calibrate_threshold(scores, [pair.has_evidence for pair in pairs])
+
+
+def _threshold_text(threshold: float | tuple[float, ...]) -> str:
+    return "/".join(f"{t:g}" for t in threshold) if isinstance(threshold, tuple) else f"{threshold:g}"
 
 
 def _cell(value: Any) -> str:
@@ -450,7 +489,7 @@ def format_table(result: EvaluationResult) -> str:
     ]
     for verifier in result.verifiers:
         lines.append(f"  {verifier.name}: {verifier.figures}"
-                     + (f"; fold thresholds {', '.join(f'{t:g}' for t in verifier.fold_thresholds)}" if verifier.fold_thresholds else ""))
+                     + (f"; fold thresholds {', '.join(_threshold_text(t) for t in verifier.fold_thresholds)}" if verifier.fold_thresholds else ""))
     retrieval = result.retrieval
     lines += [
         "",

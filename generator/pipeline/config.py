@@ -80,8 +80,8 @@ class ClaimsConfig:
 
 @dataclass(frozen=True)
 class VerificationConfig:
-    verifier: str = "stance-lr"
-    threshold: float | None = None  # None: the verifier's own (stance-lr learns its threshold in training)
+    verifier: str = "coverage-stance"
+    threshold: float | None = None  # None: the verifier's own (coverage-stance and stance-lr learn theirs in training)
     max_sources_per_claim: int | None = None  # None: every independent source, nearest (by embedding) first
 
 

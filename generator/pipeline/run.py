@@ -264,6 +264,9 @@ def state_uncertainties(config: PipelineConfig, *, verifier: Verifier, measureme
     if method == "tfidf-cosine":
         out.append("TF-IDF verification is a weak signal: it measures shared words and bigrams, not whether a "
                    "source supports the claim.")
+    elif method == "coverage-stance":
+        out.append("coverage-stance verification reads shared words and lexical cues of agreement (negation, increase "
+                   "or decrease, antonyms, numbers), not meaning; its stance model was trained on biomedical abstracts.")
     elif method == "stance-lr":
         out.append("stance-lr verification reads shared words and lexical cues of agreement (negation, increase or "
                    "decrease, antonyms, numbers), not meaning; it was trained on biomedical abstracts.")

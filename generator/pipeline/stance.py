@@ -279,36 +279,50 @@ class TrainedStance:
     examples: int
 
 
+@dataclass(frozen=True)
+class Training:
+    """A training's model, and what a threshold above it may be chosen from without touching other claims:
+    each cited (claim, document) pair of the training claims with its gold label and its probabilities
+    from the inner cross-validation (a model that never saw that claim's fold)."""
+
+    trained: TrainedStance
+    cited: tuple[tuple[str, str, str], ...]  # (claim text, doc id, gold label), one per cited pair
+    held_out: np.ndarray  # (len(cited), len(CLASSES)) out-of-fold probabilities of those pairs
+
+
 def _examples(claims: Sequence, corpus: Mapping, ranked: Mapping[str, Sequence[str]], idf: Idf,
-              cache: dict) -> tuple[np.ndarray, list[str], list[str]]:
-    """Feature rows, labels and claim ids of the training pairs of ``claims`` (rows cached by pair)."""
-    rows, labels, owners = [], [], []
+              cache: dict) -> tuple[np.ndarray, list[str], list[str], list[bool], list[tuple[str, str]]]:
+    """Feature rows, labels, claim ids, whether cited, and (claim, doc) of the training pairs of ``claims``
+    (rows cached by pair)."""
+    rows, labels, owners, cited, keys = [], [], [], [], []
     for claim in claims:
-        for claim_text, doc_id, label in _claim_examples(claim, corpus, ranked):
+        for claim_text, doc_id, label, is_cited in _claim_examples(claim, corpus, ranked):
             key = (claim_text, doc_id)
             if key not in cache:
                 cache[key] = pair_features(claim_text, corpus[doc_id].text, idf)
             rows.append(cache[key])
             labels.append(label)
             owners.append(claim.claim_id)
-    return (np.vstack(rows) if rows else np.zeros((0, len(FEATURE_NAMES)))), labels, owners
+            cited.append(is_cited)
+            keys.append(key)
+    return (np.vstack(rows) if rows else np.zeros((0, len(FEATURE_NAMES)))), labels, owners, cited, keys
 
 
-def _claim_examples(claim, corpus: Mapping, ranked: Mapping[str, Sequence[str]]) -> list[tuple[str, str, str]]:
+def _claim_examples(claim, corpus: Mapping, ranked: Mapping[str, Sequence[str]]) -> list[tuple[str, str, str, bool]]:
     cited = list(dict.fromkeys(claim.cited_doc_ids))
-    out = [(claim.text, doc_id, gold_label(claim.label_for(doc_id))) for doc_id in cited]
+    out = [(claim.text, doc_id, gold_label(claim.label_for(doc_id)), True) for doc_id in cited]
     known = set(cited) | set(claim.evidence)
     extra = [doc_id for doc_id in ranked.get(claim.claim_id, ()) if doc_id not in known][:HARD_NEGATIVES]
-    return out + [(claim.text, doc_id, "NOT_ENOUGH_INFO") for doc_id in extra]
+    return out + [(claim.text, doc_id, "NOT_ENOUGH_INFO", False) for doc_id in extra]
 
 
-def train_stance(claims: Sequence, corpus: Mapping, ranked: Mapping[str, Sequence[str]], idf: Idf,
-                 fold_of: Mapping[str, int], cache: dict | None = None) -> TrainedStance:
+def fit_stance(claims: Sequence, corpus: Mapping, ranked: Mapping[str, Sequence[str]], idf: Idf,
+               fold_of: Mapping[str, int], cache: dict | None = None) -> Training:
     """Train on ``claims``: the model on all their pairs, the threshold by ``choose_threshold`` on the
     out-of-fold probabilities of an inner cross-validation over ``fold_of`` (claims grouped by shared
     documents), so the threshold too is learnt from these claims alone."""
     cache = {} if cache is None else cache
-    features, labels, owners = _examples(claims, corpus, ranked, idf, cache)
+    features, labels, owners, cited, keys = _examples(claims, corpus, ranked, idf, cache)
     inner = np.array([fold_of[owner] % INNER_FOLDS for owner in owners])
     held_out_probabilities = np.zeros((len(labels), len(CLASSES)))
     for fold in range(INNER_FOLDS):
@@ -318,4 +332,116 @@ def train_stance(claims: Sequence, corpus: Mapping, ranked: Mapping[str, Sequenc
             model = train(features[train_rows], [label for label, keep in zip(labels, train_rows) if keep])
             held_out_probabilities[test] = model.probabilities(features[test])
     threshold = choose_threshold(held_out_probabilities, labels)
-    return TrainedStance(train(features, labels), idf, threshold, len(labels))
+    trained = TrainedStance(train(features, labels), idf, threshold, len(labels))
+    rows = [i for i, is_cited in enumerate(cited) if is_cited]
+    return Training(trained, tuple((keys[i][0], keys[i][1], labels[i]) for i in rows), held_out_probabilities[rows])
+
+
+def train_stance(claims: Sequence, corpus: Mapping, ranked: Mapping[str, Sequence[str]], idf: Idf,
+                 fold_of: Mapping[str, int], cache: dict | None = None) -> TrainedStance:
+    """``fit_stance``'s model alone."""
+    return fit_stance(claims, corpus, ranked, idf, fold_of, cache).trained
+
+
+# --- the direction test of coverage-stance -----------------------------------------------------------
+
+DIRECTION_GRID = tuple(round(0.2 + 0.025 * i, 3) for i in range(17))  # 0.200 ... 0.600
+
+
+def direction(probabilities: np.ndarray) -> np.ndarray:
+    """Per row, P(CONTRADICT) / (P(SUPPORT) + P(CONTRADICT)): how far the model leans towards the source
+    saying the opposite, given that it says something about the claim (0.5 when it cannot tell)."""
+    pair = probabilities[:, 0] + probabilities[:, 1]
+    return np.divide(probabilities[:, 1], pair, out=np.full(len(pair), 0.5), where=pair > 0)
+
+
+def choose_direction_threshold(probabilities: np.ndarray, coverage: np.ndarray, gold: Sequence[str],
+                               coverage_threshold: float, support_threshold: float,
+                               restated: np.ndarray | None = None, mismatched: np.ndarray | None = None) -> float:
+    """The highest of DIRECTION_GRID at which at most CONTRADICTION_BUDGET of the CONTRADICT rows would be
+    called SUPPORT by coverage-stance (coverage >= coverage_threshold, no number mismatch, and a restatement,
+    direction < the threshold or the stance model's own SUPPORT at ``support_threshold``); the lowest of the
+    grid if none is. ``restated`` and ``mismatched`` are per row (``restatement`` >= RESTATEMENT and
+    ``number_mismatch``); None means none."""
+    gold = np.asarray(gold)
+    contradicting = gold == "CONTRADICT"
+    if not contradicting.any():
+        return DIRECTION_GRID[-1]
+    none = np.zeros(len(gold), dtype=bool)
+    restated = (none if restated is None else np.asarray(restated, dtype=bool))[contradicting]
+    mismatched = (none if mismatched is None else np.asarray(mismatched, dtype=bool))[contradicting]
+    rows = probabilities[contradicting]
+    leaning = direction(rows)
+    covered = (np.asarray(coverage)[contradicting] >= coverage_threshold) & ~mismatched
+    stance_support = support_label(rows, support_threshold) == "SUPPORT"
+    for threshold in reversed(DIRECTION_GRID):
+        if (covered & (restated | (leaning < threshold) | stance_support)).mean() <= CONTRADICTION_BUDGET:
+            return threshold
+    return DIRECTION_GRID[0]
+
+
+# --- restatement and number mismatch: rules of coverage-stance beside the model ----------------------
+
+RESTATEMENT = 0.9  # share of the claim's content (IDF-weighted) one source sentence must hold to restate it
+
+
+def _negated(words: Sequence[str]) -> bool:
+    return any(word in NEGATIONS or word.endswith("n't") for word in words)
+
+
+def _claim_numbers(words: Sequence[str]) -> set[str]:
+    return {word for word in words if _NUMBER.search(word)}
+
+
+def restatement(claim: str, source_text: str, idf: Idf) -> float:
+    """The largest IDF-weighted share of the claim's content words held by one source sentence that says it
+    the same way: negated exactly when the claim is, no increase/decrease word pointing the other way, no
+    antonym of a claim word in place of the word, and every number of the claim present; 0 when none, and 0
+    when one of the source's ``TOP_SENTENCES`` sentences most like the claim is negated and the claim is not
+    (or the other way round): a source quoting the claim to deny it does not restate it.
+
+    Why a rule beside the model: the model learnt on SciFact, where a source holding nearly all of a claim's
+    words is often the text a contradicting claim was rewritten from, so it gives a verbatim restatement
+    P(CONTRADICT) above P(SUPPORT). A sentence at ``RESTATEMENT`` or above with the same polarity is rare
+    there and mostly support (SciFact train, cited pairs: 8 of 370 supporting, 1 of 194 contradicting,
+    0 of 355 without evidence at 0.9)."""
+    claim_words = tokens(claim)
+    weights = {word: idf(word) for word in dict.fromkeys(_content(claim_words))}
+    total = sum(weights.values())
+    if not total:
+        return 0.0
+    negated, sign, stems, numbers = (_negated(claim_words), _sign(*_direction(claim_words)), _stems(claim_words),
+                                     _claim_numbers(claim_words))
+    sentences = _analyse_source(source_text).sentences
+    cover = [sum(weight for word, weight in weights.items() if word in set(sentence)) for sentence in sentences]
+    top = sorted(range(len(cover)), key=lambda i: (-cover[i], i))[:TOP_SENTENCES]
+    if any(_negated(sentences[i]) != negated for i in top):
+        return 0.0  # "we tested the claim that X. It did not hold": a sentence near the claim negates it
+    best = 0.0
+    for sentence in sentences:
+        words = set(sentence)
+        if _negated(sentence) != negated or sign * _sign(*_direction(sentence)) < 0 or not numbers <= words:
+            continue
+        theirs = _stems(sentence)
+        if any(mine in stems and mine not in theirs and other in theirs
+               for left, right in ANTONYM_STEMS for mine, other in ((left, right), (right, left))):
+            continue
+        best = max(best, sum(weight for word, weight in weights.items() if word in words) / total)
+    return best
+
+
+def number_mismatch(claim: str, source_text: str, idf: Idf) -> bool:
+    """True when the claim states numbers, the source's ``TOP_SENTENCES`` sentences most like the claim state
+    numbers too, and some number of the claim is nowhere in the source: it reports other quantities for what
+    the claim measures ("95% in 2 hours" against "40% in 6 hours"), so it cannot support the claim."""
+    claim_words = tokens(claim)
+    numbers = _claim_numbers(claim_words)
+    if not numbers:
+        return False
+    source = _analyse_source(source_text)
+    if numbers <= source.words:
+        return False
+    weights = {word: idf(word) for word in dict.fromkeys(_content(claim_words))}
+    cover = [sum(weight for word, weight in weights.items() if word in set(sentence)) for sentence in source.sentences]
+    order = sorted(range(len(cover)), key=lambda i: (-cover[i], i))[:TOP_SENTENCES]
+    return any(_claim_numbers(source.sentences[i]) for i in order)

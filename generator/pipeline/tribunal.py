@@ -12,17 +12,22 @@ revision_round 1, unless the revision lifts it) and 6.5 gives ACCEPT with revisi
 Two reviewer backends:
 
 * ``OfflineReviewer`` reads the claims and what the independent sources said about them, and scores
-  each role from that by fixed formulas (``tribunal-offline-v2``); deterministic, no network. Figures,
+  each role from that by fixed formulas (``tribunal-offline-v3``); deterministic, no network. Figures,
   each in [0, 1], over **every extracted claim, withdrawn or not** (a withdrawn claim counts as what its
   evidence says, so withdrawing claims alone cannot move a score); with no claim, every claim figure is 0
-  and ``overstatement`` is 1:
+  and ``overstatement`` is 1. The five evidence figures are means **weighted by each claim's question
+  relevance** (``claims.select_claims``: the share of the question's weighted terms the claim holds; equal
+  weights when no claim has any): the review judges the synthesis as an answer to the question, so a claim
+  that holds 4% of the question's terms, kept only to fill ``max_claims``, weighs a tenth as much as one
+  that holds 40% (unweighted, such padding decided most offline verdicts: over 20 benchmark runs the
+  claim that answered the question was often one of five, the other four barely about it):
 
-  - ``supported``: claims labelled SUPPORT / claims
-  - ``strength``: mean support, min(1, best verification score / threshold), of the claims
-  - ``contradicted``: claims labelled CONTRADICT / claims
-  - ``agreement``: mean of min(1, independent sources that each verify the claim / 2) (one source 0.5)
-  - ``overstatement``: claims neither supported nor hedged by the paper itself / claims
-  - ``relevance``: mean question relevance of the claims (``claims.select_claims``)
+  - ``supported``: weighted share of the claims labelled SUPPORT
+  - ``strength``: weighted mean support, min(1, best verification score / threshold), of the claims
+  - ``contradicted``: weighted share of the claims labelled CONTRADICT
+  - ``agreement``: weighted mean of min(1, independent sources that each verify the claim / 2) (one source 0.5)
+  - ``overstatement``: weighted share of the claims neither supported nor hedged by the paper itself
+  - ``relevance``: mean question relevance of the claims (unweighted)
   - ``coverage``: share of the question's weighted terms that the claims together contain
   - ``sources``: mean cosine of the question to its 3 nearest independent sources (semantic index)
 
@@ -60,7 +65,7 @@ from generator.records import rules
 
 TRIBUNAL_VERSION = "v2"
 ROLES = rules.TRIBUNAL_ROLES
-OFFLINE_FORMULAS = "tribunal-offline-v2"
+OFFLINE_FORMULAS = "tribunal-offline-v3"
 SOURCE_CHARS = 1500
 PROMPT_SOURCES = 12
 
@@ -164,15 +169,23 @@ class EvidenceFigures:
             values = list(values)
             return statistics.fmean(values) if values else 0.0
 
+        weights = [max(0.0, c.claim.relevance or 0.0) for c in claims]
+        if not any(weights):
+            weights = [1.0] * n
+        total = sum(weights)
+
+        def weighted(values) -> float:
+            return sum(w * float(v) for w, v in zip(weights, values)) / total if n else 0.0
+
         return cls(
             claims=n,
             supported_count=supported,
             contradicted_count=contradicted,
-            supported=supported / n if n else 0.0,
-            strength=mean(c.support for c in claims),
-            contradicted=contradicted / n if n else 0.0,
-            agreement=mean(min(1.0, c.agreeing_sources / 2) for c in claims),
-            overstatement=sum(1 for c in claims if not c.verified and not c.claim.hedged) / n if n else 1.0,
+            supported=weighted(c.verified for c in claims),
+            strength=weighted(c.support for c in claims),
+            contradicted=weighted(c.contradicted for c in claims),
+            agreement=weighted(min(1.0, c.agreeing_sources / 2) for c in claims),
+            overstatement=weighted(not c.verified and not c.claim.hedged for c in claims) if n else 1.0,
             relevance=mean(c.claim.relevance or 0.0 for c in claims),
             coverage=terms.coverage([c.text for c in claims]) if n else 0.0,
             sources=min(1.0, max(0.0, draft.question_relevance)),
@@ -207,8 +220,10 @@ class OfflineReviewer:
         score = role_score(role, f)
         withdrawn = sum(1 for c in draft.claims if c.withdrawn)
         counted = f"{f.supported_count} of {f.claims} claims supported by an independent source" + (
-            f" ({withdrawn} withdrawn, still counted)" if withdrawn else "")
-        contradicted = (f"{f.contradicted_count} contradicted by an independent source" if f.contradicted_count
+            f" ({withdrawn} withdrawn, still counted)" if withdrawn else "") + (
+            f", {f.supported:.0%} weighted by question relevance" if f.claims else "")
+        contradicted = (f"{f.contradicted_count} contradicted by an independent source ({f.contradicted:.0%} weighted)"
+                        if f.contradicted_count
                         else "none contradicted")
         if role == "SKEPTIC":
             reasons = (counted, f"mean support {f.strength:.2f} of the verifier threshold", contradicted,

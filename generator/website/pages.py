@@ -494,34 +494,38 @@ def _verifier_section(evaluation: dict | None, in_use: dict[str, int]) -> list[s
                        ("pipeline", "Pipeline setting")):
         if tasks.get(key):
             out.append(f"*{label}:* {md_inline(tasks[key])}\n")
-    # One column per verifier (and baseline), one row per measure: the table keeps to the page's width.
+    # One column per verifier, one row per measure, then the trivial baselines in a table of their own:
+    # each keeps to the page's width.
     verifiers = evaluation.get("verifiers", [])
     baselines = sorted((evaluation.get("baselines") or {}).items())
-    columns = [md_code(v.get("name")) for v in verifiers] + [md_inline(name.replace("_", " ")) for name, _ in baselines]
-    entries = verifiers + [b for _, b in baselines]
-
-    def row(get) -> list:
-        return [get(entry) for entry in entries]
-
     pair = lambda e, key: (e.get("pair_task") or {}).get(key)  # noqa: E731
-    measures = [
-        ("Records using it", [in_use.get(v.get("name"), 0) for v in verifiers] + ["n/a"] * len(baselines)),
-        ("Threshold", [(v.get("settings") or {}).get("threshold") for v in verifiers] + ["n/a"] * len(baselines)),
-        ("Figures are", [(v.get("figures") or "").split(" (")[0] or None for v in verifiers] + ["n/a"] * len(baselines)),
-        ("Pair: precision", row(lambda e: pair(e, "precision"))),
-        ("Pair: recall", row(lambda e: pair(e, "recall"))),
-        ("Pair: F1", row(lambda e: pair(e, "f1"))),
-        ("Pair: AUROC", row(lambda e: pair(e, "auroc"))),
-        ("Pair: balanced accuracy", row(lambda e: pair(e, "balanced_accuracy"))),
-        ("Contradicting pairs called verified", row(lambda e: e.get("contradict_called_verified"))),
-        ("Abstract-level F1", row(lambda e: (e.get("abstract_level") or {}).get("f1"))),
-        ("Pipeline: verified, no gold source", row(lambda e: (e.get("pipeline") or {}).get("false_verification_rate"))),
-        ("Pipeline: verified via gold", row(lambda e: (e.get("pipeline") or {}).get("share_verified_through_gold"))),
-        ("Pairs", row(lambda e: pair(e, "pairs"))),
+    figures = [
+        ("Pair: precision", lambda e: pair(e, "precision")),
+        ("Pair: recall", lambda e: pair(e, "recall")),
+        ("Pair: F1", lambda e: pair(e, "f1")),
+        ("Pair: AUROC", lambda e: pair(e, "auroc")),
+        ("Pair: balanced accuracy", lambda e: pair(e, "balanced_accuracy")),
+        ("Contradicting pairs called verified", lambda e: e.get("contradict_called_verified")),
+        ("Abstract-level F1", lambda e: (e.get("abstract_level") or {}).get("f1")),
+        ("Pipeline: verified, no gold source", lambda e: (e.get("pipeline") or {}).get("false_verification_rate")),
+        ("Pipeline: verified via gold", lambda e: (e.get("pipeline") or {}).get("share_verified_through_gold")),
+        ("Pairs", lambda e: pair(e, "pairs")),
     ]
-    lines = ["| Measure | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
-    lines += ["| " + " | ".join([name] + [md_inline(_or(x, "n/a")) for x in values]) + " |" for name, values in measures]
-    out.append("\n".join(lines) + "\n")
+
+    def table(columns: list[str], measures: list) -> str:
+        lines = ["| Measure | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+        lines += ["| " + " | ".join([name] + [md_inline(_or(x, "n/a")) for x in values]) + " |" for name, values in measures]
+        return "\n".join(lines) + "\n"
+
+    out.append(table([md_code(v.get("name")) for v in verifiers], [
+        ("Records using it", [in_use.get(v.get("name"), 0) for v in verifiers]),
+        ("Threshold", [(v.get("settings") or {}).get("threshold") for v in verifiers]),
+        ("Figures are", [(v.get("figures") or "").split(" (")[0] or None for v in verifiers]),
+    ] + [(name, [get(v) for v in verifiers]) for name, get in figures]))
+    if baselines:
+        out.append("The trivial baselines, on the same tasks:\n")
+        out.append(table([md_inline(name.replace("_", " ")) for name, _ in baselines],
+                         [(name, [get(b) for _, b in baselines]) for name, get in figures]))
     reference = evaluation.get("reference") or {}
     if reference.get("abstract_label_only_f1"):
         low, high = reference["abstract_label_only_f1"]
@@ -593,7 +597,7 @@ def quality_guide_page(evaluation: dict | None, in_use: dict[str, int] | None = 
     out.append("## Claims\n")
     out.append(f"A claim is **source-grounded** when it was extracted from a parsed section of the target paper "
                f"(claim record source: {md_inline(rules.CLAIM_RECORD_SOURCE)}). It is **verified** when the claim verifier "
-               "labelled an independent retrieved source SUPPORT. The stance-lr verifier also says when a source "
+               "labelled an independent retrieved source SUPPORT. The coverage-stance and stance-lr verifiers also say when a source "
                "contradicts a claim (shown as \"contradicted by\" that source), which never counts as verified; the "
                "kernel's TF-IDF rule and claim coverage only measure shared words, so their \"verified\" can include "
                "a source that says the opposite. Records at public provenance L3 give claim "
