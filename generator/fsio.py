@@ -85,7 +85,7 @@ def dump_json(value: Any) -> str:
     ``orjson_text_is_pythons`` vouches for, and Python the rest (and every error)."""
     try:
         _C_CHECK(value)  # raises where json.dumps would (NaN, which orjson writes as null; an unknown type)
-        data = orjson.dumps(value, option=_ORJSON_INDENTED)
+        data = orjson.dumps(value, option=ORJSON_LAYOUT)
     except (TypeError, ValueError, RecursionError, orjson.JSONEncodeError):
         data = None
     if data is not None and orjson_text_is_pythons(data):
@@ -100,7 +100,7 @@ def dump_json(value: Any) -> str:
 # Python's repr of its double (orjson 0.00001, Python 1e-05). In the indented layout a number stands
 # after ": " or after an indent, so those are the places looked at; a string holding ": 1e-5" only
 # costs the slower path.
-_ORJSON_INDENTED = (orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
+ORJSON_LAYOUT = (orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
                     | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS)
 _C_CHECK = json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=True).encode
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")

@@ -213,9 +213,6 @@ def _published_text(value, indent: str = "") -> str:
 # characters; a duplicate key, an escape ``dump_json`` does not write, or any other layout changes
 # the text. A file it does not vouch for takes the pure-Python path above.
 
-_ORJSON_LAYOUT = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
-
-
 def _orjson_value(data: bytes):
     """The JSON object ``data`` holds if orjson can vouch that it is exactly in the published layout,
     else None (the caller then asks the pure-Python check)."""
@@ -223,7 +220,7 @@ def _orjson_value(data: bytes):
         return None
     try:
         value = orjson.loads(data)
-        if type(value) is not dict or orjson.dumps(value, option=_ORJSON_LAYOUT) + b"\n" != data:
+        if type(value) is not dict or orjson.dumps(value, option=fsio.ORJSON_LAYOUT) + b"\n" != data:
             return None
     except (orjson.JSONDecodeError, orjson.JSONEncodeError):
         return None
