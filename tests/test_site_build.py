@@ -191,14 +191,31 @@ def test_index_pages_link_every_record_once_in_order_with_a_pager():
     index_pages = pages.records_index_pages(rows, page_size=2)
 
     assert [name for name, _ in index_pages] == ["index.md", "page-2.md", "page-3.md"]
-    linked = re.findall(r"\]\((SRCH-[0-9A-F]{8})\.md\)", "".join(text for _, text in index_pages))
+    linked = re.findall(r'href="(?:\.\./)?(SRCH-[0-9A-F]{8})/"', "".join(text for _, text in index_pages))
     assert linked == [f"SRCH-0000000{i}" for i in range(5)]
     first, second, last = (text for _, text in index_pages)
-    assert "[Older](page-2.md)" in first and "[Newer](index.md)" in second and "[Older](page-3.md)" in second
-    assert "This page shows 3-4, newest first." in second and "# Records index, page 2 of 3" in second
-    # The filter script gets URLs relative to each page's own URL (records/ or records/page-N/).
+    # Final URLs relative to each page's own URL: records/ for page 1, records/page-N/ for the others.
+    assert '<a href="page-2/">Older</a>' in first and 'href="SRCH-00000000/"' in first
+    assert '<a href="../">Newer</a>' in second and '<a href="../page-3/">Older</a>' in second
+    assert 'href="../SRCH-00000002/"' in second and 'href="../../corrections.xml"' in second
+    assert "This page shows 3-4, newest first." in second and '<h1 id="records-index">Records index, page 2 of 3</h1>' in second
     assert 'data-total="5" data-index="index.json" data-records=""' in first
     assert 'data-total="5" data-index="../index.json" data-records="../"' in last
+
+
+def test_index_pages_are_ready_made_html_with_escaped_record_text():
+    rows = _index_rows(1)
+    rows[0]["title"] = '<script>alert(1)</script> & "quoted"'
+
+    [(_, text)] = pages.records_index_pages(rows)
+
+    front, body = text.split("\n---\n", 1)
+    meta = json.loads(front.removeprefix("---\n"))
+    assert meta[pages.HTML_PAGE_KEY] is True and meta["search"] == {"exclude": True}
+    assert "<script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;quoted&#34;" in body
+    table = lxml.html.fragment_fromstring(body, create_parent="div").xpath("//table")[0]
+    assert [th.text for th in table.xpath(".//th")] == list(pages.INDEX_COLUMNS)
+    assert len(table.xpath(".//tbody/tr/td")) == len(pages.INDEX_COLUMNS)
 
 
 def test_a_small_registry_has_one_index_page_without_a_pager():

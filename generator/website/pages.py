@@ -393,6 +393,7 @@ def _options(values: list[str], labels: dict[str, str] | None = None) -> str:
     return "".join(f'<option value="{html(v)}">{html_text((labels or {}).get(v, v))}</option>' for v in values)
 
 
+HTML_PAGE_KEY = "sovereign_html"  # front matter key of a page file that is ready-made HTML (``html_page``)
 INDEX_PAGE_SIZE = 500  # rows per static index page: 10,000 rows in one page is 250,000 DOM nodes and seconds of layout
 
 
@@ -401,61 +402,78 @@ def index_page_name(number: int) -> str:
     return "index.md" if number == 1 else f"page-{number}.md"
 
 
+def _index_url(number: int, from_number: int) -> str:
+    """The URL of index page ``number`` relative to index page ``from_number`` (directory URLs:
+    records/ and records/page-N/)."""
+    return ("" if from_number == 1 else "../") + ("" if number == 1 else f"page-{number}/") or "./"
+
+
 def _pager(number: int, count: int) -> str:
     if count == 1:
         return ""
-    links = [f"**{k}**" if k == number else f"[{k}]({index_page_name(k)})" for k in range(1, count + 1)]
-    newer = f"[Newer]({index_page_name(number - 1)})" if number > 1 else "Newer"
-    older = f"[Older]({index_page_name(number + 1)})" if number < count else "Older"
-    return f"Pages: {newer} · {' '.join(links)} · {older}\n"
+    links = [f"<strong>{k}</strong>" if k == number else f'<a href="{_index_url(k, number)}">{k}</a>' for k in range(1, count + 1)]
+    newer = f'<a href="{_index_url(number - 1, number)}">Newer</a>' if number > 1 else "Newer"
+    older = f'<a href="{_index_url(number + 1, number)}">Older</a>' if number < count else "Older"
+    return f'<p class="sp-pager">Pages: {newer} · {" ".join(links)} · {older}</p>\n'
+
+
+def html_page(meta: dict, body: str) -> str:
+    """A page file of ready-made HTML: front matter on one line of JSON marking it (``HTML_PAGE_KEY``),
+    then the body. The site's MkDocs hook hands the body to MkDocs as it is, without Python-Markdown."""
+    return f"---\n{json.dumps({**meta, HTML_PAGE_KEY: True}, ensure_ascii=True)}\n---\n" + body
 
 
 def records_index_pages(rows: list[dict], page_size: int = INDEX_PAGE_SIZE) -> list[tuple[str, str]]:
-    """The records index as (file name in the records folder, Markdown), ``page_size`` rows a page, newest first.
+    """The records index as (file name in the records folder, page file), ``page_size`` rows a page, newest first.
 
     Every record is linked from exactly one static page, so the registry is browsable and crawlable
-    without JavaScript; records-index.js searches and filters all records through index.json.
+    without JavaScript; records-index.js searches and filters all records through index.json. The
+    pages are HTML (``html_page``): a 500-row Markdown table took Python-Markdown about half a second.
     """
     chunks = [rows[i:i + page_size] for i in range(0, len(rows), page_size)] or [[]]
     return [(index_page_name(number), _records_index_page(chunk, number, len(chunks), (number - 1) * page_size, len(rows)))
             for number, chunk in enumerate(chunks, start=1)]
 
 
+INDEX_COLUMNS = ("Record", "Title", "Level", "Tier", "Status", "Verdict", "Score", "Recorded")
+
+
 def _records_index_page(rows: list[dict], number: int, count: int, offset: int, total: int) -> str:
-    # Raw HTML is not rewritten by MkDocs, so the script gets URLs relative to this page's own URL:
-    # records/ for page 1, records/page-N/ for the others (directory URLs).
+    # Every URL is final and relative to this page's own URL: records/ for page 1, records/page-N/ for the
+    # others (directory URLs). MkDocs neither rewrites nor checks them; the LinkChecker test does.
     to_records = "" if number == 1 else "../"
     shown = f" This page shows {offset + 1}-{offset + len(rows)}, newest first." if count > 1 else " Newest first."
+    title = "Records index" + (f", page {number} of {count}" if number > 1 else "")
     # The table needs the page's whole width. Search skips these pages: every record has its own search
     # entry, and an index page would be one entry matching every title (a third of the index's text).
-    out = ["---\nhide:\n  - navigation\n  - toc\nsearch:\n  exclude: true\n---\n",
-           "# Records index" + (f", page {number} of {count}" if number > 1 else "") + "\n",
-           f"{total} records.{shown} Also as JSON: [index.json]({INDEX_JSON}); "
-           f"corrections as an Atom feed: [corrections.xml](../{FEED_FILE}).\n",
+    meta = {"title": title, "hide": ["navigation", "toc"], "search": {"exclude": True}}
+    out = [f'<h1 id="records-index">{title}</h1>',
+           f'<p>{total} records.{shown} Also as JSON: <a href="{to_records}{INDEX_JSON}">{INDEX_JSON}</a>; '
+           f'corrections as an Atom feed: <a href="{to_records}../{FEED_FILE}">{FEED_FILE}</a>.</p>',
            # Our own markup with fixed option values (the rule tables' names) and numbers; no record text in it.
            f'<div class="sp-filter" id="sp-records-filter" data-total="{total}" data-index="{to_records}{INDEX_JSON}" '
            f'data-records="{to_records}">'
            '<label>Search <input type="search" id="sp-records-search" placeholder="Words from the title or id" autocomplete="off"></label> '
            f'<label>Tier <select id="sp-records-tier"><option value="">All tiers</option>{_options([t.name for t in rules.TIERS])}</select></label> '
            f'<label>Status <select id="sp-records-status"><option value="">All statuses</option>{_options(list(corr.STATUSES), {t: label(t) for t in corr.STATUSES})}</select></label> '
-           '<output id="sp-records-count" aria-live="polite"></output></div>\n',
+           '<output id="sp-records-count" aria-live="polite"></output></div>',
            _pager(number, count),
-           "| Record | Title | Level | Tier | Status | Verdict | Score | Recorded |",
-           "|---|---|---|---|---|---|---|---|"]
+           "<table>", "<thead>", "<tr>" + "".join(f"<th>{name}</th>" for name in INDEX_COLUMNS) + "</tr>", "</thead>", "<tbody>"]
     for row in rows:
         folder = folder_name(row["record_id"])
-        # Labels only (no markup per cell: every inline tag costs Python-Markdown time on a 500-row page); the
-        # filter script reads a status back as its token through the status filter's options.
-        status = md_inline(label(row["status"]))
-        out.append(f"| [{md_inline(row['record_id'])}]({folder}.md) | {md_inline(row['title'])} | {md_inline(row['level'])} | "
-                   f"{md_inline(row['tier'])} | {status if row['status'] == corr.CURRENT else '**' + status + '**'} | "
-                   f"{md_inline(label(row.get('verdict')))} | {md_inline(score_text(row['review_score']))} | "
-                   f"{md_inline(_date(row['recorded']))} |")
+        # Labels only; the filter script reads a status back as its token through the status filter's options.
+        status = html_text(label(row["status"]))
+        cells = (f'<a href="{to_records}{html(folder)}/">{html_text(row["record_id"])}</a>', html_text(row["title"]),
+                 html_text(row["level"]), html_text(row["tier"]),
+                 status if row["status"] == corr.CURRENT else f"<strong>{status}</strong>",
+                 html_text(label(row.get("verdict"))), html_text(score_text(row["review_score"])), html_text(_date(row["recorded"])))
+        out.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
     if not rows:
-        out.append("| | No records yet. | | | | | | |")
+        out.append("<tr><td></td><td>No records yet.</td>" + "<td></td>" * 6 + "</tr>")
+    out += ["</tbody>", "</table>"]
     if count > 1:
-        out.append("\n" + _pager(number, count))
-    return "\n".join(out) + "\n"
+        out.append(_pager(number, count))
+    return html_page(meta, "\n".join(part for part in out if part) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------------

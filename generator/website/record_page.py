@@ -14,7 +14,6 @@ and policy decisions show as labels ("Under concern"), their token kept as the v
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
@@ -25,11 +24,9 @@ from generator.records.layout import CHECKPOINT_FILE, FOLDED_FILE, PROOFS_FILE, 
 from generator.records.publisher import Publisher
 from generator.website import citing, signposting
 from generator.website.pages import (BANNERS, CLAIM_LEVEL_NOTE, CORRECTIONS_NOTE, DIMENSIONS_NOTE, NO_CLAIMS_NOTE,
-                                     PROVENANCE_NOTES, QUALITY_GUIDE_PAGE, TIER_NOTE, ClaimTable, RecordView, _date, _or, json_text,
-                                     arxiv_url, label, labelled)
+                                     HTML_PAGE_KEY, PROVENANCE_NOTES, QUALITY_GUIDE_PAGE, TIER_NOTE, ClaimTable, RecordView, _date, _or, json_text,
+                                     arxiv_url, html_page, label, labelled)
 
-# The front-matter key that marks a page whose body is this module's HTML (the hook looks for it).
-HTML_PAGE_KEY = "sovereign_html"
 # The front-matter key holding the page's Signposting ``<link>`` elements, which the hook puts in its head.
 HEAD_KEY = "sovereign_head"
 # The hand-written pages are one level up from a record page's URL (records/SRCH-X/ -> ../../).
@@ -55,8 +52,8 @@ def record_document(view: RecordView, publisher: Publisher = Publisher()) -> str
     is a YAML double-quoted scalar), so the page file is all a rendered page depends on (the page cache's key).
     """
     meta = {"title": page_title(view.values.get("title")), "hide": ["navigation"], "search": {"exclude": True},
-            HTML_PAGE_KEY: True, HEAD_KEY: signposting.head_html(view, publisher)}
-    return f"---\n{json.dumps(meta, ensure_ascii=True)}\n---\n" + record_html(view, publisher)
+            HEAD_KEY: signposting.head_html(view, publisher)}
+    return html_page(meta, record_html(view, publisher))
 
 
 def record_html(view: RecordView, publisher: Publisher = Publisher()) -> str:
