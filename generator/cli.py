@@ -304,7 +304,8 @@ def build_command(records_dir: Path, out_dir: Path, work_dir: Path, previous: st
                         cache_dir=None if no_cache else cache_dir)
     timings = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.timings.items())
     if not no_cache:
-        timings += f"; {result.pages_reused} of {result.records} record page(s) from the cache"
+        timings += (f"; {result.records_reused} of {result.records} record(s) and {result.pages_reused} page(s) "
+                    "from the cache")
     signed = f"signed by {result.signed_by}" if result.signed_by else f"UNSIGNED (set {SIGNING_KEY_ENV} to sign it)"
     click.echo(f"built {result.out_dir}: {result.records} record(s), {result.corrections} correction(s); "
                f"checkpoint size {result.tree_size} root {result.root}, {signed}; {result.history} checkpoint(s) in the history ({timings})")

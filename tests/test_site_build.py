@@ -427,6 +427,7 @@ def test_a_warm_rebuild_after_a_correction_renders_only_that_record_and_gives_th
         warm = build_site(records, tmp_path / "warm", work_dir=tmp_path / "build", cache_dir=cache)
         uncached = build_site(records, tmp_path / "uncached", work_dir=tmp_path / "build")
     assert warm.pages_reused == warm.records - 1, "every record page but the corrected one came from the cache"
+    assert warm.records_reused == warm.records - 1, "every record but the corrected one was validated by the cold build"
     warm_files, uncached_files = _files(tmp_path / "warm"), _files(tmp_path / "uncached")
     assert sorted(warm_files) == sorted(uncached_files)
     assert [name for name in warm_files if warm_files[name] != uncached_files[name]] == []
@@ -435,6 +436,36 @@ def test_a_warm_rebuild_after_a_correction_renders_only_that_record_and_gives_th
     # One entry per page of the last build: the corrected page's old rendering is gone.
     [toolchain] = list(cache.iterdir())
     assert len(list((toolchain / "pages").iterdir())) == warm.records
+
+
+def test_the_record_cache_never_hides_a_changed_byte(built_site, tmp_path):
+    records, cache = tmp_path / "records", tmp_path / "cache"
+    shutil.copytree(built_site.records, records)
+    with source_date_epoch(BUILD_EPOCH):
+        build_site(records, tmp_path / "site", work_dir=tmp_path / "build", cache_dir=cache)
+        report = next(records.glob("*/report.txt"))
+        report.write_bytes(report.read_bytes() + b" ")
+        with pytest.raises(ValidationFailed) as failure:
+            build_site(records, tmp_path / "site", work_dir=tmp_path / "build", cache_dir=cache)
+    manifest = str(report.parent / "manifest.json")
+    assert any(problem.file == manifest and "digest does not match report.txt" in problem.message
+               for problem in failure.value.problems)
+
+
+def test_the_record_cache_follows_records_to_another_folder_and_gives_the_same_bytes(built_site, tmp_path):
+    cache = tmp_path / "cache"
+    shutil.copytree(built_site.records, tmp_path / "a" / "records")
+    shutil.copytree(built_site.records, tmp_path / "b" / "records")
+    with source_date_epoch(BUILD_EPOCH):
+        first = build_site(tmp_path / "a" / "records", tmp_path / "a" / "site", work_dir=tmp_path / "build", cache_dir=cache)
+        moved = build_site(tmp_path / "b" / "records", tmp_path / "b" / "site", work_dir=tmp_path / "build", cache_dir=cache)
+    assert first.records_reused == 0 and moved.records_reused == moved.records
+    built, rebuilt = _files(tmp_path / "a" / "site"), _files(tmp_path / "b" / "site")
+    assert sorted(built) == sorted(rebuilt) and [n for n in built if built[n] != rebuilt[n]] == []
+    # The cached records point at the folder they are in now: the site links its files from there.
+    linked = next((tmp_path / "b" / "site" / "records").glob("*/manifest.json"))
+    source = tmp_path / "b" / "records" / linked.parent.name / "manifest.json"
+    assert linked.stat().st_ino == source.stat().st_ino or linked.read_bytes() == source.read_bytes()
 
 
 def test_the_page_cache_never_serves_a_page_rendered_by_another_toolchain(tmp_path):

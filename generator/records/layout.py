@@ -98,6 +98,12 @@ class RecordFiles:
     # What a caller derived from a valid record in the same pass (the site's page text): a pooled pass
     # then reads, checks and renders each record once, in one worker (``validate_tree(then=...)``).
     derived: Any = field(default=None, repr=False, compare=False)
+    # The SHA-256 of the RFC 8785 form of each document by its log sequence (0 the manifest), computed by
+    # the worker that read them, so the log cross-check in the parent does not hash every document again.
+    log_digests: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
+    # The digest of every file of the folder, when a caller computed it (the build's record cache key).
+    files_digest: str | None = field(default=None, repr=False, compare=False)
+    from_cache: bool = field(default=False, repr=False, compare=False)  # validated by an earlier build (record_cache)
 
     @property
     def record_id(self) -> str | None:

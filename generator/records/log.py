@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -45,7 +45,8 @@ class LogEntry:
     @property
     def leaf(self) -> bytes:
         """The Merkle leaf data: the line's canonical JSON bytes."""
-        return canonical_json(asdict(self))
+        return canonical_json({"at": self.at, "index": self.index, "record_id": self.record_id, "sequence": self.sequence,
+                               "sha256": self.sha256})
 
     @property
     def file(self) -> str:
@@ -141,6 +142,17 @@ def time_problems(entries: list[LogEntry], file: str, *, now: datetime | None = 
     return problems
 
 
+def document_digests(record: RecordFiles) -> dict[int, str]:
+    """What the log says of each of the record's documents: the SHA-256 of its RFC 8785 form, by sequence
+    (0 the manifest; a correction by its own ``sequence``, the last one when two claim the same)."""
+    digests = {0: sha256_json(record.manifest, parsed=True)}
+    for correction in record.correction_entries:
+        sequence = correction.get("sequence")
+        if isinstance(sequence, int) and not isinstance(sequence, bool) and sequence != 0:
+            digests[sequence] = sha256_json(correction, parsed=True)
+    return digests
+
+
 def log_problems(file: str, records: list[RecordFiles], entries: list[LogEntry]) -> list[Problem]:
     """The log (``file``) and the record folders agree: each file logged once, in sequence order, with its digest and time."""
     problems = time_problems(entries, file)
@@ -165,8 +177,9 @@ def log_problems(file: str, records: list[RecordFiles], entries: list[LogEntry])
         if document is None:
             problems.append(Problem(file, "", f"{where}: logs {target}, which does not exist: a published file was deleted"))
             continue
-        if sha256_json(document, parsed=True) != entry.sha256:
-            problems.append(Problem(str(target), "", f"file hashes to {sha256_json(document, parsed=True)}, the log (line {entry.index + 1}) says {entry.sha256}: it was edited after publication"))
+        digest = record.log_digests.get(entry.sequence) or sha256_json(document, parsed=True)
+        if digest != entry.sha256:
+            problems.append(Problem(str(target), "", f"file hashes to {digest}, the log (line {entry.index + 1}) says {entry.sha256}: it was edited after publication"))
         if event_time(document, entry.sequence) != entry.at:
             problems.append(Problem(str(target), "", f"dated {event_time(document, entry.sequence)!r}, the log (line {entry.index + 1}) says {entry.at!r}"))
     for record_id, record in sorted(by_id.items()):

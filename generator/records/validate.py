@@ -96,6 +96,8 @@ def validate_record(folder: Path) -> tuple[RecordFiles, list[Problem]]:
             problems.append(Problem(provenance_file, "/record_id", f"must equal the manifest's record_id {record.manifest.get('record_id')!r}"))
     if record.manifest is not None and not record.schema_failed and record.corrections:  # no corrections: nothing to fold
         problems += chain_problems(record)
+    if record.manifest is not None and not record.schema_failed:
+        record.log_digests = log.document_digests(record)
     return record, problems
 
 
@@ -106,17 +108,20 @@ def _checked(folder: Path, then: Callable[[RecordFiles], Any] | None) -> tuple[R
     return record, problems
 
 
-def validate_tree(path: Path, *, then: Callable[[RecordFiles], Any] | None = None) -> tuple[list[RecordFiles], list[Problem]]:
+def validate_tree(path: Path, *, then: Callable[[RecordFiles], Any] | None = None,
+                  check: Callable[[Path], tuple[RecordFiles, list[Problem]]] | None = None) -> tuple[list[RecordFiles], list[Problem]]:
     """Validate every record under ``path`` and the publication log; one bad record never hides the others.
 
     ``path`` may also be a single record folder, which is checked on its own (without the log). Records
     are checked on every core (``generator.parallel``). ``then`` (a module-level function) runs on each
     record that passed its own checks, in the same worker, and its result is kept as ``record.derived``;
     whether the tree as a whole is valid (the log, duplicate ids) is known only when this returns.
+    ``check`` (module-level too) replaces the per-record pass, ``validate_record`` and ``then``: the
+    build's record cache answers with a record it validated before when the folder's bytes are unchanged.
     """
     records, problems = [], []
     folders = record_folders(path)
-    for record, found in parallel_map(partial(_checked, then=then), folders):
+    for record, found in parallel_map(check or partial(_checked, then=then), folders):
         records.append(record)
         problems += found
     counts = Counter(r.record_id for r in records if isinstance(r.record_id, str))

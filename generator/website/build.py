@@ -7,12 +7,18 @@
    copy of the hand-written ``docs/``, then one page per record, the records index, the quality
    guide, the schemas page, and the site-wide files whose links MkDocs validates
    (``records/index.json``, ``schemas/*.json``, ``corrections.xml``). Each record's own files (byte
-   for byte as published, plus ``folded.json`` and ``proofs.json``) and ``log.jsonl`` go to
-   ``build/mirror`` instead: MkDocs would render an artifact named ``*.md`` as a page rather than
-   publish its bytes, so it never sees them.
-3. Run MkDocs (strict) into a staging folder next to ``--out``, copy the mirror in, then seal it:
+   for byte as published, plus ``folded.json``, ``proofs.json`` and ``cite/``) and ``log.jsonl`` go
+   straight into a staging folder next to ``--out`` instead: MkDocs would render an artifact named
+   ``*.md`` as a page rather than publish its bytes, so it never sees them.
+3. Run MkDocs (strict) into the staging folder, around those files, then seal it:
    ``site-manifest.json`` (the digest of every file), the signed ``checkpoint`` naming it, and
    ``checkpoints.json``. Rename it into place, so a failed build never leaves a half-written site.
+
+With a cache folder (``--cache``, default ``.cache/sovereign-publish``), an unchanged record is neither
+validated nor generated again (``record_cache``) and its page is not rendered again (``page_cache``);
+what every build redoes is the checks across records, the log's proofs, the index, the feed, MkDocs
+for the other pages, and the seal. The site replaced goes to ``build/previous-site`` and is deleted by
+the next build in the background (deleting 100,000 files takes longer than a warm build).
 
 Record pages are not nav entries (``not_in_nav``): with every page in the nav, MkDocs Material
 renders the whole nav into every page, which is quadratic in the number of records.
@@ -28,6 +34,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from generator.digests import sha256_bytes
@@ -35,13 +42,15 @@ from generator.errors import SovereignError, ValidationFailed
 from generator.fsio import Trash, dump_json, link_or_copy
 from generator.parallel import parallel_map
 from generator.records import layout, versions
+from generator.records.layout import RecordFiles
 from generator.records.log import LogEntry, log_bytes, read_log
 from generator.records.schemas import SCHEMA_DIR, SCHEMA_FILES
 from generator.transparency import checkpoint as cp
 from generator.transparency.note import Signer, Verifier
 from generator.records.publisher import Publisher, load_publisher
-from generator.website import citing, mirror, pages, record_page
-from generator.website.page_cache import PageCache, page_key
+from generator.website import citing, mirror, pages, record_cache, record_page
+from generator.website.page_cache import PageCache, page_key, toolchain_digest
+from generator.website.record_cache import RecordCache, files_digest
 from generator.website.pages import RecordView, record_view
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +59,9 @@ DEFAULT_DOCS = ROOT / "docs"
 DEFAULT_EVAL = ROOT / "generator" / "data" / "verifier_eval.json"
 GENERATED = ("records", "quality-guide.md", "schemas.md", "schemas", layout.FEED_FILE, layout.LOG_FILE,
              *layout.UNLISTED_SITE_FILES)
+
+
+PREVIOUS_SITE = "previous-site"  # in the work folder: the site this build replaced, deleted by the next build
 
 
 class BuildFailed(SovereignError):
@@ -67,6 +79,7 @@ class BuildResult:
     history: int = 1
     timings: dict[str, float] = field(default_factory=dict)
     pages_reused: int = 0  # record pages taken from the page cache instead of rendered
+    records_reused: int = 0  # records taken from the record cache instead of validated and folded
 
 
 def _view_of(record) -> RecordView:
@@ -75,12 +88,28 @@ def _view_of(record) -> RecordView:
                        report=pages.read_report(record.folder, record.provenance))
 
 
-def load_views(records_dir: Path) -> tuple[list[RecordView], dict[str, Path], list[LogEntry]]:
-    """Validate every record and the log; refuse to go on if any is invalid. Returns the views, their
-    folders and the publication log. Records are read, checked and folded on every core."""
+def _checked_or_cached(folder: Path, cache: RecordCache):
+    """``validate_record`` and ``_view_of`` for one folder, or the record as validated before when every
+    byte of the folder is unchanged (``record_cache``)."""
+    from generator.records.validate import validate_record
+
+    key = files_digest(folder)
+    if key is not None:
+        entry = cache.load(key, folder)
+        if entry is not None:
+            return entry.record, []
+    record, problems = validate_record(folder)
+    if not problems:
+        record.derived = _view_of(record)
+        record.files_digest = key
+    return record, problems
+
+
+def _load(records_dir: Path, cache: RecordCache | None) -> tuple[list[RecordFiles], list[RecordView], list[LogEntry]]:
     from generator.records.validate import validate_tree
 
-    records, problems = validate_tree(Path(records_dir), then=_view_of)
+    check = partial(_checked_or_cached, cache=cache) if cache is not None else None
+    records, problems = validate_tree(Path(records_dir), then=_view_of, check=check)
     if problems:
         raise ValidationFailed(problems)
     entries, problems = read_log(records_dir) if records else ([], [])
@@ -89,6 +118,13 @@ def load_views(records_dir: Path) -> tuple[list[RecordView], dict[str, Path], li
     newer = versions.newer_versions(record.manifest for record in records)  # each earlier version links to its newer one
     views = [dataclasses.replace(record.derived, newer_version=newer.get(record.record_id)) if record.record_id in newer
              else record.derived for record in records]
+    return records, views, entries
+
+
+def load_views(records_dir: Path) -> tuple[list[RecordView], dict[str, Path], list[LogEntry]]:
+    """Validate every record and the log; refuse to go on if any is invalid. Returns the views, their
+    folders and the publication log. Records are read, checked and folded on every core."""
+    records, views, entries = _load(records_dir, None)
     return views, {view.record_id: record.folder for view, record in zip(views, records)}, entries
 
 
@@ -118,19 +154,21 @@ def _newest(views: list[RecordView]) -> str | None:
 
 def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: list[LogEntry], dest: Path, mirror_dest: Path, *,
                   docs_dir: Path = DEFAULT_DOCS, evaluation: dict | None = None, tree=None,
-                  publisher: Publisher = Publisher(), trash: Trash | None = None) -> dict[str, str]:
-    """Write everything MkDocs needs into ``dest``, and the records' own files and the log into
-    ``mirror_dest`` (both replaced). Returns each record page's cache key by its path in ``dest``.
+                  publisher: Publisher = Publisher(), trash: Trash | None = None,
+                  records: dict[str, RecordFiles] | None = None, cache: RecordCache | None = None) -> dict[str, str]:
+    """Write everything MkDocs needs into ``dest`` (replaced), and the records' own files and the log
+    into ``mirror_dest`` (empty or absent: `build` passes the staging site itself, `serve` a folder it
+    copies in after each MkDocs run). Returns each record page's cache key by its path in ``dest``.
     ``tree`` is the Merkle tree of ``entries`` when the caller has it already (``cp.log_tree``);
     ``publisher`` the identity the citations and Signposting links name (mkdocs.yml ``extra.publisher``);
-    ``trash`` deletes the old ``dest`` and ``mirror_dest`` in the background (else they go first)."""
+    ``trash`` deletes the old ``dest`` in the background (else it goes first); with ``cache`` and the
+    validated ``records`` (by id), a record's generated files are reused when made from the same inputs."""
     dest, mirror_dest = Path(dest), Path(mirror_dest)
-    for folder in (dest, mirror_dest):
-        if trash is not None:
-            trash.discard(folder)
-        elif folder.exists():
-            shutil.rmtree(folder)
-    mirror_dest.mkdir(parents=True)
+    if trash is not None:
+        trash.discard(dest)
+    elif dest.exists():
+        shutil.rmtree(dest)
+    mirror_dest.mkdir(parents=True, exist_ok=True)
     if Path(docs_dir).is_dir():
         for name in GENERATED:
             if (Path(docs_dir) / name).exists():
@@ -145,11 +183,13 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
     newest = _newest(views)
 
     global _JOB
-    _JOB = _RecordJob(views, folders, proofs, records_out, mirror_dest / pages.RECORDS_DIR, publisher)
+    _JOB = _RecordJob(views, folders, proofs, records_out, mirror_dest / pages.RECORDS_DIR, publisher, records or {}, cache)
     try:
         keys = parallel_map(_write_record, range(len(views)))
     finally:
         _JOB = None
+    if cache is not None:
+        cache.keep_only({record.files_digest for record in (records or {}).values() if record.files_digest})
     (mirror_dest / layout.LOG_FILE).write_bytes(log_bytes(entries))
 
     by_date = sorted(views, key=lambda v: (v.manifest["dates"]["recorded"], v.record_id), reverse=True)
@@ -179,10 +219,26 @@ class _RecordJob:
     pages_dir: Path
     mirror_dir: Path
     publisher: Publisher
+    records: dict[str, RecordFiles]
+    cache: RecordCache | None
 
 
 # Set while the per-record files are written: forked workers inherit it, so only an index crosses to them.
 _JOB: _RecordJob | None = None
+_PAGE = "page"  # the page file among a record's generated files (the others are paths in its site folder)
+
+
+def record_outputs(view: RecordView, publisher: Publisher) -> dict[str, bytes]:
+    """What the build generates for one record: its page file, ``folded.json`` and the citation files."""
+    outputs = {_PAGE: record_page.record_document(view, publisher).encode("utf-8"),
+               layout.FOLDED_FILE: dump_json(mirror.folded_view(view)).encode("utf-8")}
+    outputs.update(citing.cite_files(view, publisher))
+    return outputs
+
+
+def _outputs_context(view: RecordView, publisher: Publisher) -> str:
+    """The inputs of ``record_outputs`` from outside the record folder."""
+    return sha256_bytes(repr((view.newer_version, publisher)).encode("utf-8"))
 
 
 def _write_record(number: int) -> str:
@@ -191,18 +247,30 @@ def _write_record(number: int) -> str:
     Returns the page's cache key."""
     job = _JOB
     view = job.views[number]
-    document = record_page.record_document(view, job.publisher).encode("utf-8")
+    record = job.records.get(view.record_id)
+    key = record.files_digest if job.cache is not None and record is not None else None
+    outputs = None
+    if key:
+        context = _outputs_context(view, job.publisher)
+        outputs = job.cache.load_outputs(key, context)
+    if outputs is None:
+        outputs = record_outputs(view, job.publisher)
+        if key:
+            job.cache.store(key, record_cache.Entry(record, context, outputs))
+    document = outputs[_PAGE]
     (job.pages_dir / f"{view.folder_name}.md").write_bytes(document)
     source, target = job.folders[view.record_id], job.mirror_dir / view.folder_name
     target.mkdir(parents=True)
     for name in layout.published_files(view.manifest, view.corrections):
+        if name == "index.html":  # validation refuses this artifact name: MkDocs writes the record's page there
+            raise BuildFailed(f"{source / name}: a record's file would replace a file of the built site")
         (target / name).parent.mkdir(exist_ok=True)
         link_or_copy(source / name, target / name)
-    (target / layout.FOLDED_FILE).write_text(dump_json(mirror.folded_view(view)), encoding="utf-8")
     (target / layout.PROOFS_FILE).write_text(dump_json(job.proofs[view.record_id]), encoding="utf-8")
     (target / citing.CITE_DIR).mkdir()
-    for name, data in citing.cite_files(view, job.publisher).items():
-        (target / name).write_bytes(data)
+    for name, data in outputs.items():
+        if name != _PAGE:
+            (target / name).write_bytes(data)
     return page_key(f"{pages.RECORDS_DIR}/{view.folder_name}.md", document)
 
 
@@ -270,7 +338,9 @@ def run_mkdocs(config_file: Path, docs_dir: Path, site_dir: Path, *, reuse: froz
     try:
         config = load_config(config_file=str(config_file), docs_dir=str(Path(docs_dir).resolve()),
                              site_dir=str(Path(site_dir).resolve()))
-        build(config, dirty=bool(reuse))
+        # Always "dirty": the staging site already holds the records' own files and the cached pages, and
+        # the hook marks every other file modified, so MkDocs writes all of them as a clean build would.
+        build(config, dirty=True)
     except MkDocsException as exc:
         details = "\n".join(f"  {m}" for m in collect.messages)
         raise BuildFailed(f"MkDocs refused the site: {exc}" + (f"\n{details}" if details else "")) from None
@@ -306,12 +376,19 @@ def add_search_entries(site_dir: Path, entries: list[dict]) -> None:
     path.write_text(json.dumps(index, separators=(",", ":")), encoding="utf-8")
 
 
-def _replace_dir(staging: Path, out_dir: Path, trash: Trash) -> None:
-    old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+def _replace_dir(staging: Path, out_dir: Path, previous: Path, trash: Trash) -> None:
+    """Put the new site in place in one rename. The old one is moved to ``previous`` (in the work folder),
+    which the next build deletes in the background while it works; across file systems, it is deleted now."""
     if out_dir.exists():
-        os.replace(out_dir, old)
+        trash.discard(previous)
+        try:
+            previous.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(out_dir, previous)
+        except OSError:  # another file system: set it aside beside the site and delete it with this build
+            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+            os.replace(out_dir, old)
+            trash.discard(old)
     os.replace(staging, out_dir)
-    trash.discard(old)
 
 
 def seal_site(site_dir: Path, tree, signer: Signer | None, history: list[cp.HistoryItem]) -> list[cp.HistoryItem]:
@@ -340,6 +417,8 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
     ``previous`` is the live site (URL or folder): its checkpoints are checked against the new tree
     (a smaller or inconsistent tree is refused before anything is built) and carried into the new
     site's history. Checkpoints are checked with ``verifiers``, or the signer's own public key.
+    ``cache_dir`` holds what an earlier build validated, generated and rendered (``record_cache``,
+    ``page_cache``); the site is byte-identical with and without it.
     """
     from generator.transparency.remote import previous_history
 
@@ -348,46 +427,53 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
     publisher = load_publisher(config_file)  # a bad identifier in it stops the build before any work
     timings: dict[str, float] = {}
 
-    start = time.perf_counter()
-    views, folders, log_entries = load_views(records_dir)
-    tree = cp.log_tree(log_entries)
-    if verifiers is None:
-        verifiers = [signer.verifier()] if signer is not None else []
-    history = previous_history(previous, tree, verifiers) if previous else []
-    timings["validate"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    evaluation = load_evaluation(verifier_eval)
-    generated, mirror_dir = work_dir / "docs", work_dir / "mirror"
-    # The old docs, mirror and site are deleted in the background while the build goes on.
-    with reproducible_time(_newest(views)), Trash() as trash:
-        page_keys = generate_docs(views, folders, log_entries, generated, mirror_dir, docs_dir=docs_dir, evaluation=evaluation,
-                                  tree=tree, publisher=publisher, trash=trash)
-        entries = search_entries(views)
-        record_count, correction_count = len(views), sum(len(v.corrections) for v in views)
-        # MkDocs holds every page in memory; release the parsed records first so the two peaks do not add up.
-        del views, folders
-        timings["generate"] = time.perf_counter() - start
+    # The old docs and the site before last are deleted in the background while the build goes on.
+    with Trash() as trash:
+        trash.discard(work_dir / PREVIOUS_SITE)
+        start = time.perf_counter()
+        toolchain = toolchain_digest(config_file, docs_dir) if cache_dir is not None else None
+        records_cache = RecordCache.open(cache_dir, toolchain) if cache_dir is not None else None
+        records, views, log_entries = _load(records_dir, records_cache)
+        tree = cp.log_tree(log_entries)
+        if verifiers is None:
+            verifiers = [signer.verifier()] if signer is not None else []
+        history = previous_history(previous, tree, verifiers) if previous else []
+        timings["validate"] = time.perf_counter() - start
 
         start = time.perf_counter()
+        evaluation = load_evaluation(verifier_eval)
+        generated = work_dir / "docs"
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         try:
-            cache = PageCache.open(cache_dir, config_file, docs_dir) if cache_dir is not None else None
-            reuse = cache.place_hits(page_keys, staging) if cache else frozenset()
-            run_mkdocs(config_file, generated, staging, reuse=reuse)
-            if cache:
-                cache.store_misses(staging)
-            copy_mirror(mirror_dir, staging)
-            add_search_entries(staging, entries)
-            history = seal_site(staging, tree, signer, history)
-            _replace_dir(staging, out_dir, trash)
+            with reproducible_time(_newest(views)):
+                # The records' own files go straight into the staging site; MkDocs adds its pages around them.
+                page_keys = generate_docs(views, {v.record_id: r.folder for v, r in zip(views, records)}, log_entries, generated,
+                                          staging, docs_dir=docs_dir, evaluation=evaluation, tree=tree, publisher=publisher,
+                                          trash=trash, records={r.record_id: r for r in records}, cache=records_cache)
+                entries = search_entries(views)
+                record_count, correction_count = len(views), sum(len(v.corrections) for v in views)
+                records_reused = sum(1 for record in records if record.from_cache)
+                # MkDocs holds every page in memory; release the parsed records first so the two peaks do not add up.
+                del views, records
+                timings["generate"] = time.perf_counter() - start
+
+                start = time.perf_counter()
+                pages_cache = PageCache.open(cache_dir, config_file, docs_dir, toolchain=toolchain) if cache_dir is not None else None
+                reuse = pages_cache.place_hits(page_keys, staging) if pages_cache else frozenset()
+                run_mkdocs(config_file, generated, staging, reuse=reuse)
+                if pages_cache:
+                    pages_cache.store_misses(staging)
+                add_search_entries(staging, entries)
+                history = seal_site(staging, tree, signer, history)
+                _replace_dir(staging, out_dir, work_dir / PREVIOUS_SITE, trash)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    timings["mkdocs"] = time.perf_counter() - start
+        timings["mkdocs"] = time.perf_counter() - start
     return BuildResult(out_dir, record_count, correction_count, tree.size, tree.root.hex(),
-                       signer.name if signer else None, len(history), timings, pages_reused=len(reuse))
+                       signer.name if signer else None, len(history), timings, pages_reused=len(reuse),
+                       records_reused=records_reused)
 
 
 def serve(records_dir: Path, *, work_dir: Path | None = None, docs_dir: Path = DEFAULT_DOCS,
@@ -406,6 +492,7 @@ def serve(records_dir: Path, *, work_dir: Path | None = None, docs_dir: Path = D
     def regenerate() -> tuple[list[dict], Path]:
         views, folders, log_entries = load_views(records_dir)
         scratch = generated.with_name("docs.next")
+        shutil.rmtree(mirror_dir, ignore_errors=True)
         generate_docs(views, folders, log_entries, scratch, mirror_dir, docs_dir=docs_dir, evaluation=load_evaluation(verifier_eval),
                       publisher=load_publisher(config_file))
         sync_tree(scratch, generated)

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from generator import __file__ as _generator_init
 from generator.fsio import link_or_copy
+from generator.records.schemas import SCHEMA_DIR
 
 PACKAGES = ("mkdocs", "mkdocs-material", "markdown", "jinja2", "pymdown-extensions", "markupsafe", "pyyaml")
 GENERATOR_DIR = Path(_generator_init).parent
@@ -45,7 +46,8 @@ def _digest_files(digest, root: Path, pattern: str) -> None:
 
 
 def toolchain_digest(config_file: Path, docs_dir: Path) -> str:
-    """What every page's HTML depends on besides its own page file."""
+    """What every page's HTML, and every record's validation and generated files, depend on besides the
+    record's own files."""
     digest = hashlib.sha256(b"sovereign-publish page cache v1\0")
     digest.update(f"python {sys.version}\0".encode())
     for name in PACKAGES:
@@ -58,6 +60,7 @@ def toolchain_digest(config_file: Path, docs_dir: Path) -> str:
     if Path(docs_dir).is_dir():
         _digest_files(digest, Path(docs_dir), "*")
     _digest_files(digest, GENERATOR_DIR, "*.py")
+    _digest_files(digest, SCHEMA_DIR, "*.json")  # what `validate` checks a record against (the record cache)
     return digest.hexdigest()
 
 
@@ -80,9 +83,9 @@ class PageCache:
     hits: set[str] = field(default_factory=set)
 
     @classmethod
-    def open(cls, root: Path, config_file: Path, docs_dir: Path) -> "PageCache":
+    def open(cls, root: Path, config_file: Path, docs_dir: Path, *, toolchain: str | None = None) -> "PageCache":
         root = Path(root)
-        toolchain = toolchain_digest(config_file, docs_dir)
+        toolchain = toolchain or toolchain_digest(config_file, docs_dir)
         if root.is_dir():  # another toolchain's pages can never be used again
             for other in root.iterdir():
                 if other.name != toolchain and other.is_dir() and len(other.name) == 64:
