@@ -49,3 +49,63 @@ def parallel_map(func: Callable[[T], R], items: Sequence[T], *, min_items: int |
     chunk = max(1, min(64, len(items) // (workers * 8)))
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         return pool.map(func, items, chunksize=chunk)
+
+
+class Pending:
+    """``func`` running in a forked child while the caller goes on (`build`: a record's own files are
+    written on one core while MkDocs renders pages on the other). ``wait`` joins it and raises what it
+    raised; ``cancel`` stops it."""
+
+    def __init__(self, func: Callable[[], None]) -> None:
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_report_to, args=(func, send), daemon=True)
+        self._process.start()
+        send.close()  # the child holds the only sending end: its exit without a word reads as EOF
+
+    def wait(self) -> None:
+        try:
+            error = self._receive.recv()
+        except EOFError:
+            error = None
+            self._process.join()
+            if self._process.exitcode != 0:
+                error = RuntimeError(f"a child process stopped with exit code {self._process.exitcode}")
+        self._process.join()
+        if error is not None:
+            raise error
+
+    def cancel(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+
+class Done:
+    """What ``in_child`` returns when it ran ``func`` here: nothing to wait for."""
+
+    def wait(self) -> None:
+        return None
+
+    def cancel(self) -> None:
+        return None
+
+
+def _report_to(func: Callable[[], None], send) -> None:
+    try:
+        func()
+        send.send(None)
+    except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent, which raises it
+        try:
+            send.send(exc)
+        except Exception:  # noqa: BLE001 - an exception that does not pickle goes back as its text
+            send.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
+
+
+def in_child(func: Callable[[], None]) -> Pending | Done:
+    """Run ``func`` in a forked child (``Pending``), or here and now (``Done``) when there is one worker
+    (``SOVEREIGN_WORKERS=1``) or no ``fork``."""
+    if worker_count() <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        func()
+        return Done()
+    return Pending(func)

@@ -481,6 +481,27 @@ def test_the_page_cache_never_serves_a_page_rendered_by_another_toolchain(tmp_pa
     assert second.place_hits({"records/SRCH-00000000.md": "k"}, tmp_path / "site") == frozenset()
 
 
+def _fail_with_a_build_error() -> None:
+    raise BuildFailed("written in the child")
+
+
+def test_work_in_a_child_process_raises_its_error_in_the_parent_and_an_early_exit_is_an_error(monkeypatch):
+    import os
+
+    from generator.parallel import Pending, in_child
+
+    monkeypatch.setenv("SOVEREIGN_WORKERS", "2")
+    pending = in_child(_fail_with_a_build_error)
+    assert isinstance(pending, Pending)
+    with pytest.raises(BuildFailed, match="written in the child"):
+        pending.wait()
+    with pytest.raises(RuntimeError, match="exit code 3"):
+        in_child(lambda: os._exit(3)).wait()
+    monkeypatch.setenv("SOVEREIGN_WORKERS", "1")  # no pool, no child: the work is done on the spot
+    with pytest.raises(BuildFailed, match="written in the child"):
+        in_child(_fail_with_a_build_error)
+
+
 def test_a_worker_count_that_is_not_a_positive_integer_is_refused(monkeypatch):
     from generator.errors import InputError
     from generator.parallel import worker_count

@@ -40,7 +40,7 @@ from pathlib import Path
 from generator.digests import sha256_bytes
 from generator.errors import SovereignError, ValidationFailed
 from generator.fsio import Trash, dump_json, link_or_copy
-from generator.parallel import parallel_map
+from generator.parallel import Done, Pending, in_child, parallel_map
 from generator.records import layout, versions
 from generator.records.layout import RecordFiles
 from generator.records.log import LogEntry, log_bytes, read_log
@@ -155,14 +155,19 @@ def _newest(views: list[RecordView]) -> str | None:
 def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: list[LogEntry], dest: Path, mirror_dest: Path, *,
                   docs_dir: Path = DEFAULT_DOCS, evaluation: dict | None = None, tree=None,
                   publisher: Publisher = Publisher(), trash: Trash | None = None,
-                  records: dict[str, RecordFiles] | None = None, cache: RecordCache | None = None) -> dict[str, str]:
+                  records: dict[str, RecordFiles] | None = None, cache: RecordCache | None = None,
+                  files_in_background: bool = False) -> tuple[dict[str, str], Pending | Done]:
     """Write everything MkDocs needs into ``dest`` (replaced), and the records' own files and the log
     into ``mirror_dest`` (empty or absent: `build` passes the staging site itself, `serve` a folder it
-    copies in after each MkDocs run). Returns each record page's cache key by its path in ``dest``.
-    ``tree`` is the Merkle tree of ``entries`` when the caller has it already (``cp.log_tree``);
-    ``publisher`` the identity the citations and Signposting links name (mkdocs.yml ``extra.publisher``);
-    ``trash`` deletes the old ``dest`` in the background (else it goes first); with ``cache`` and the
-    validated ``records`` (by id), a record's generated files are reused when made from the same inputs."""
+    copies in after each MkDocs run).
+
+    Returns each record page's cache key by its path in ``dest``, and what to ``wait`` for the records'
+    own files: with ``files_in_background`` they are written by a child process (while MkDocs renders
+    on the other core), else before this returns. ``tree`` is the Merkle tree of ``entries``
+    when the caller has it already (``cp.log_tree``); ``publisher`` the identity the citations and
+    Signposting links name (mkdocs.yml ``extra.publisher``); ``trash`` deletes the old ``dest`` in the
+    background (else it goes first); with ``cache`` and the validated ``records`` (by id), a record's
+    generated files are reused when made from the same inputs."""
     dest, mirror_dest = Path(dest), Path(mirror_dest)
     if trash is not None:
         trash.discard(dest)
@@ -179,18 +184,19 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
     records_out.mkdir()
 
     views = sorted(views, key=lambda v: v.record_id)
-    proofs = cp.record_proofs(tree if tree is not None else cp.log_tree(entries), entries)
     newest = _newest(views)
 
     global _JOB
-    _JOB = _RecordJob(views, folders, proofs, records_out, mirror_dest / pages.RECORDS_DIR, publisher, records or {}, cache)
+    job = _RecordJob(views, folders, tree if tree is not None else cp.log_tree(entries), entries, records_out,
+                     mirror_dest, publisher, records or {}, cache)
+    _JOB = job
     try:
-        keys = parallel_map(_write_record, range(len(views)))
+        keys = parallel_map(_write_page, range(len(views)))
     finally:
         _JOB = None
     if cache is not None:
         cache.keep_only({record.files_digest for record in (records or {}).values() if record.files_digest})
-    (mirror_dest / layout.LOG_FILE).write_bytes(log_bytes(entries))
+    finish = in_child(partial(_write_all_files, job)) if files_in_background else (_write_all_files(job) or Done())
 
     by_date = sorted(views, key=lambda v: (v.manifest["dates"]["recorded"], v.record_id), reverse=True)
     index = mirror.records_index(by_date)
@@ -208,19 +214,21 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
 
     fallback = newest or _epoch_iso()
     (dest / layout.FEED_FILE).write_bytes(mirror.corrections_feed(views, fallback))
-    return {f"{pages.RECORDS_DIR}/{view.folder_name}.md": key for view, key in zip(views, keys)}
+    return {f"{pages.RECORDS_DIR}/{view.folder_name}.md": key for view, key in zip(views, keys)}, finish
 
 
 @dataclass
 class _RecordJob:
     views: list[RecordView]
     folders: dict[str, Path]
-    proofs: dict[str, dict]
+    tree: object  # cp.log_tree(entries)
+    entries: list[LogEntry]
     pages_dir: Path
-    mirror_dir: Path
+    mirror_dest: Path
     publisher: Publisher
     records: dict[str, RecordFiles]
     cache: RecordCache | None
+    proofs: dict[str, dict] = field(default_factory=dict)
 
 
 # Set while the per-record files are written: forked workers inherit it, so only an index crosses to them.
@@ -228,10 +236,11 @@ _JOB: _RecordJob | None = None
 _PAGE = "page"  # the page file among a record's generated files (the others are paths in its site folder)
 
 
-def record_outputs(view: RecordView, publisher: Publisher) -> dict[str, bytes]:
-    """What the build generates for one record: its page file, ``folded.json`` and the citation files."""
-    outputs = {_PAGE: record_page.record_document(view, publisher).encode("utf-8"),
-               layout.FOLDED_FILE: dump_json(mirror.folded_view(view)).encode("utf-8")}
+def record_outputs(view: RecordView, publisher: Publisher, *, page: bool = True) -> dict[str, bytes]:
+    """What the build generates for one record: its page file (unless not ``page``), ``folded.json`` and
+    the citation files."""
+    outputs = {_PAGE: record_page.record_document(view, publisher).encode("utf-8")} if page else {}
+    outputs[layout.FOLDED_FILE] = dump_json(mirror.folded_view(view)).encode("utf-8")
     outputs.update(citing.cite_files(view, publisher))
     return outputs
 
@@ -241,26 +250,47 @@ def _outputs_context(view: RecordView, publisher: Publisher) -> str:
     return sha256_bytes(repr((view.newer_version, publisher)).encode("utf-8"))
 
 
-def _write_record(number: int) -> str:
-    """One record's page and its own files: the published ones linked byte for byte (so their digests
-    still verify on the site), then ``folded.json``, ``proofs.json`` and the citation files (``cite/``).
-    Returns the page's cache key."""
+def _cache_key(job: _RecordJob, view: RecordView) -> str | None:
+    record = job.records.get(view.record_id)
+    return record.files_digest if job.cache is not None and record is not None else None
+
+
+def _write_page(number: int) -> str:
+    """One record's page file, from the cache or rendered (with its other generated files, which are
+    cached together). Returns the page's cache key."""
     job = _JOB
     view = job.views[number]
-    record = job.records.get(view.record_id)
-    key = record.files_digest if job.cache is not None and record is not None else None
-    outputs = None
+    key = _cache_key(job, view)
     if key:
         context = _outputs_context(view, job.publisher)
         outputs = job.cache.load_outputs(key, context)
-    if outputs is None:
-        outputs = record_outputs(view, job.publisher)
-        if key:
-            job.cache.store(key, record_cache.Entry(record, context, outputs))
-    document = outputs[_PAGE]
+        if outputs is None:
+            outputs = record_outputs(view, job.publisher)
+            job.cache.store(key, record_cache.Entry(job.records[view.record_id], context, outputs))
+        document = outputs[_PAGE]
+    else:
+        document = record_page.record_document(view, job.publisher).encode("utf-8")
     (job.pages_dir / f"{view.folder_name}.md").write_bytes(document)
-    source, target = job.folders[view.record_id], job.mirror_dir / view.folder_name
-    target.mkdir(parents=True)
+    return page_key(f"{pages.RECORDS_DIR}/{view.folder_name}.md", document)
+
+
+def _write_all_files(job: _RecordJob) -> None:
+    """Every record's own files, then the log (one process: on a build, the other core renders pages)."""
+    job.proofs = cp.record_proofs(job.tree, job.entries)
+    for view in job.views:
+        _write_files(job, view)
+    (job.mirror_dest / layout.LOG_FILE).write_bytes(log_bytes(job.entries))
+
+
+def _write_files(job: _RecordJob, view: RecordView) -> None:
+    """One record's own files in the site: the published ones linked byte for byte (so their digests
+    still verify on the site), then ``folded.json``, ``proofs.json`` and the citation files (``cite/``)."""
+    key = _cache_key(job, view)
+    outputs = job.cache.load_outputs(key, _outputs_context(view, job.publisher)) if key else None
+    if outputs is None:
+        outputs = record_outputs(view, job.publisher, page=False)
+    source, target = job.folders[view.record_id], job.mirror_dest / pages.RECORDS_DIR / view.folder_name
+    target.mkdir(parents=True, exist_ok=True)  # MkDocs, writing the page, may have made it already
     for name in layout.published_files(view.manifest, view.corrections):
         if name == "index.html":  # validation refuses this artifact name: MkDocs writes the record's page there
             raise BuildFailed(f"{source / name}: a record's file would replace a file of the built site")
@@ -271,7 +301,6 @@ def _write_record(number: int) -> str:
     for name, data in outputs.items():
         if name != _PAGE:
             (target / name).write_bytes(data)
-    return page_key(f"{pages.RECORDS_DIR}/{view.folder_name}.md", document)
 
 
 def _epoch_iso() -> str:
@@ -449,9 +478,10 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
         try:
             with reproducible_time(_newest(views)):
                 # The records' own files go straight into the staging site; MkDocs adds its pages around them.
-                page_keys = generate_docs(views, {v.record_id: r.folder for v, r in zip(views, records)}, log_entries, generated,
-                                          staging, docs_dir=docs_dir, evaluation=evaluation, tree=tree, publisher=publisher,
-                                          trash=trash, records={r.record_id: r for r in records}, cache=records_cache)
+                page_keys, finish = generate_docs(views, {v.record_id: r.folder for v, r in zip(views, records)}, log_entries,
+                                                  generated, staging, docs_dir=docs_dir, evaluation=evaluation, tree=tree,
+                                                  publisher=publisher, trash=trash, records={r.record_id: r for r in records},
+                                                  cache=records_cache, files_in_background=True)
                 entries = search_entries(views)
                 record_count, correction_count = len(views), sum(len(v.corrections) for v in views)
                 records_reused = sum(1 for record in records if record.from_cache)
@@ -462,7 +492,12 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
                 start = time.perf_counter()
                 pages_cache = PageCache.open(cache_dir, config_file, docs_dir, toolchain=toolchain) if cache_dir is not None else None
                 reuse = pages_cache.place_hits(page_keys, staging) if pages_cache else frozenset()
-                run_mkdocs(config_file, generated, staging, reuse=reuse)
+                try:
+                    run_mkdocs(config_file, generated, staging, reuse=reuse)
+                except BaseException:
+                    finish.cancel()
+                    raise
+                finish.wait()  # the records' own files, written meanwhile by a child process
                 if pages_cache:
                     pages_cache.store_misses(staging)
                 add_search_entries(staging, entries)
