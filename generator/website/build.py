@@ -194,8 +194,6 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
         keys = parallel_map(_write_page, range(len(views)))
     finally:
         _JOB = None
-    if cache is not None:
-        cache.keep_only({record.files_digest for record in (records or {}).values() if record.files_digest})
     finish = in_child(partial(_write_all_files, job)) if files_in_background else (_write_all_files(job) or Done())
 
     by_date = sorted(views, key=lambda v: (v.manifest["dates"]["recorded"], v.record_id), reverse=True)
@@ -256,20 +254,12 @@ def _cache_key(job: _RecordJob, view: RecordView) -> str | None:
 
 
 def _write_page(number: int) -> str:
-    """One record's page file, from the cache or rendered (with its other generated files, which are
-    cached together). Returns the page's cache key."""
+    """One record's page file, from the cache or rendered. Returns the page's cache key."""
     job = _JOB
     view = job.views[number]
     key = _cache_key(job, view)
-    if key:
-        context = _outputs_context(view, job.publisher)
-        outputs = job.cache.load_outputs(key, context)
-        if outputs is None:
-            outputs = record_outputs(view, job.publisher)
-            job.cache.store(key, record_cache.Entry(job.records[view.record_id], context, outputs))
-        document = outputs[_PAGE]
-    else:
-        document = record_page.record_document(view, job.publisher).encode("utf-8")
+    outputs = job.cache.load_outputs(key, _outputs_context(view, job.publisher)) if key else None
+    document = outputs[_PAGE] if outputs else record_page.record_document(view, job.publisher).encode("utf-8")
     (job.pages_dir / f"{view.folder_name}.md").write_bytes(document)
     return page_key(f"{pages.RECORDS_DIR}/{view.folder_name}.md", document)
 
@@ -280,15 +270,21 @@ def _write_all_files(job: _RecordJob) -> None:
     for view in job.views:
         _write_files(job, view)
     (job.mirror_dest / layout.LOG_FILE).write_bytes(log_bytes(job.entries))
+    if job.cache is not None:
+        job.cache.keep_only({record.files_digest for record in job.records.values() if record.files_digest})
 
 
 def _write_files(job: _RecordJob, view: RecordView) -> None:
     """One record's own files in the site: the published ones linked byte for byte (so their digests
     still verify on the site), then ``folded.json``, ``proofs.json`` and the citation files (``cite/``)."""
     key = _cache_key(job, view)
-    outputs = job.cache.load_outputs(key, _outputs_context(view, job.publisher)) if key else None
+    context = _outputs_context(view, job.publisher) if key else None
+    outputs = job.cache.load_outputs(key, context) if key else None
     if outputs is None:
         outputs = record_outputs(view, job.publisher, page=False)
+        if key:  # the page was rendered by ``_write_page`` a moment ago: cache it with the rest
+            outputs[_PAGE] = (job.pages_dir / f"{view.folder_name}.md").read_bytes()
+            job.cache.store(key, record_cache.Entry(job.records[view.record_id], context, outputs))
     source, target = job.folders[view.record_id], job.mirror_dest / pages.RECORDS_DIR / view.folder_name
     target.mkdir(parents=True, exist_ok=True)  # MkDocs, writing the page, may have made it already
     for name in layout.published_files(view.manifest, view.corrections):
