@@ -4,7 +4,8 @@ For each N (default 1,000 and 10,000):
 
 1. writes N records with the real compose path (``compose_record(Synthesis(...))`` over the shipped
    arXiv corpus), about 5% of them with corrections appended by ``append_correction``; not timed;
-2. in a child process, runs ``build_site`` with an empty page cache (a cold build) and reports its
+2. in a child process, runs ``build_site`` without a cache (as the deploy workflow builds), then in
+   another with an empty cache (a cold build that fills it), and reports their
    own timings of validation, page generation and the MkDocs run, plus the child's peak RSS
    (``os.wait4`` rusage);
 3. appends one correction and builds again in another child with the cache of step 2, twice (a warm
@@ -116,7 +117,7 @@ BUILD_CHILD = """
 import json, sys
 from pathlib import Path
 from generator.website.build import build_site
-r = build_site(Path(sys.argv[1]), Path(sys.argv[2]), work_dir=Path(sys.argv[3]), cache_dir=Path(sys.argv[4]))
+r = build_site(Path(sys.argv[1]), Path(sys.argv[2]), work_dir=Path(sys.argv[3]), cache_dir=Path(sys.argv[4]) if sys.argv[4] else None)
 print(json.dumps({**r.timings, "pages_reused": r.pages_reused, "records_reused": r.records_reused}))
 """
 
@@ -190,9 +191,12 @@ def bench(n: int, work: Path, reuse: bool = False) -> dict:
         corrections = write_records(records, n)
         print(f"  N={n}: wrote {n} records and {corrections} corrections in {time.perf_counter() - start:.1f} s", flush=True)
     build_args = (str(records), str(base / "site"), str(base / "build"), str(base / "cache"))
+    uncached, uncached_rss = run_child(BUILD_CHILD, str(records), str(base / "site"), str(base / "build"), "")
+    uncached.pop("pages_reused"), uncached.pop("records_reused")
+    print(f"  N={n}: cold build without a cache (as the deploy builds) {uncached}", flush=True)
     timings, rss = run_child(BUILD_CHILD, *build_args)
     timings.pop("pages_reused"), timings.pop("records_reused")
-    print(f"  N={n}: cold build {timings}", flush=True)
+    print(f"  N={n}: cold build filling an empty cache {timings}", flush=True)
     warm_rss = 0
     for attempt in (1, 2):
         correct_one(records, attempt)
@@ -204,7 +208,8 @@ def bench(n: int, work: Path, reuse: bool = False) -> dict:
     shutil.rmtree(base / "build" / "previous-site", ignore_errors=True)  # not left to slow the bare build down
     bare, bare_rss = run_child(BARE_CHILD, str(base / "bare"), str(n))
     print(f"  N={n}: bare {bare}", flush=True)
-    result = {"n": n, "corrections": corrections, **timings, "total": sum(timings.values()), "rss": max(rss, warm_rss),
+    result = {"n": n, "corrections": corrections, **timings, "total": sum(timings.values()), "rss": max(rss, warm_rss, uncached_rss),
+              "uncached": sum(uncached.values()),
               "warm": sum(warm.values()), "warm_reused": reused,
               "bare": bare["mkdocs"], "bare_rss": bare_rss, "site_bytes": _size(base / "site"),
               "files": sum(1 for p in (base / "site").rglob("*") if p.is_file())}
@@ -213,12 +218,12 @@ def bench(n: int, work: Path, reuse: bool = False) -> dict:
 
 def print_table(results: list[dict]) -> None:
     first = results[0]
-    header = ("N", "validate s", "generate s", "mkdocs s", "total s", "peak RSS MB", "bare mkdocs s", "bare RSS MB",
+    header = ("N", "validate s", "generate s", "mkdocs s", "total s", "no-cache s", "peak RSS MB", "bare mkdocs s", "bare RSS MB",
               "total/bare", "mkdocs/bare", "growth", "warm s", "warm/cold", "site MB", "files")
     rows = []
     for r in results:
         rows.append((f"{r['n']:,}", f"{r['validate']:.1f}", f"{r['generate']:.1f}", f"{r['mkdocs']:.1f}", f"{r['total']:.1f}",
-                     f"{r['rss'] / 2**20:.0f}", f"{r['bare']:.1f}", f"{r['bare_rss'] / 2**20:.0f}",
+                     f"{r['uncached']:.1f}", f"{r['rss'] / 2**20:.0f}", f"{r['bare']:.1f}", f"{r['bare_rss'] / 2**20:.0f}",
                      f"{r['total'] / r['bare']:.2f}x", f"{r['mkdocs'] / r['bare']:.2f}x",
                      f"{r['total'] / first['total']:.1f}x" if r is not first else "1.0x",
                      f"{r['warm']:.1f}", f"{r['warm'] / r['total']:.2f}",
@@ -230,9 +235,10 @@ def print_table(results: list[dict]) -> None:
         print(" | ".join(c.rjust(w) for c, w in zip(row, widths)))
     last = results[-1]
     print()
-    ratio = last["total"] / last["bare"]
-    print(f"goal: {last['n']:,} records within 2.0x the bare build (beyond: 1.5x): {ratio:.2f}x "
-          f"({'met' if ratio <= 1.5 else 'met 2.0x, not 1.5x' if ratio <= 2.0 else 'MISSED'})")
+    for name, total in (("a cold build filling an empty cache", last["total"]), ("a cold build without a cache", last["uncached"])):
+        ratio = total / last["bare"]
+        print(f"goal: {last['n']:,} records within 2.0x the bare build (beyond: 1.5x), {name}: {total:.1f} s, {ratio:.2f}x "
+              f"({'met' if ratio <= 1.5 else 'met 2.0x, not 1.5x' if ratio <= 2.0 else 'MISSED'})")
     print(f"goal: a warm rebuild after one correction in less than half the cold build: {last['warm']:.1f} s of "
           f"{last['total']:.1f} s ({'met' if last['warm'] < last['total'] / 2 else 'MISSED'})")
     if len(results) > 1:

@@ -109,3 +109,37 @@ def in_child(func: Callable[[], None]) -> Pending | Done:
         func()
         return Done()
     return Pending(func)
+
+
+class Tasks:
+    """Indices 0..count-1 handed out in chunks to whichever process asks next: a forked child starts on
+    them, and its parent joins in when its own work is done, so both cores finish together."""
+
+    def __init__(self, count: int, chunk: int = 32) -> None:
+        self.count, self.chunk = count, chunk
+        forking = "fork" in multiprocessing.get_all_start_methods()
+        self._next = multiprocessing.get_context("fork").Value("q", 0) if forking else _Counter()
+
+    def take(self) -> range:
+        with self._next.get_lock():
+            start = self._next.value
+            self._next.value = min(start + self.chunk, self.count)
+        return range(start, min(start + self.chunk, self.count))
+
+    def run(self, func: Callable[[int], object]) -> None:
+        """``func(i)`` for every index not taken yet, until none is left."""
+        while chunk := self.take():
+            for number in chunk:
+                func(number)
+
+
+class _Counter:
+    """``Tasks``' counter where there is no ``fork`` (one process: no lock needed)."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def get_lock(self):
+        import contextlib
+
+        return contextlib.nullcontext()

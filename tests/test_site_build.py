@@ -502,6 +502,25 @@ def test_work_in_a_child_process_raises_its_error_in_the_parent_and_an_early_exi
         in_child(_fail_with_a_build_error)
 
 
+def test_a_child_and_its_parent_share_tasks_so_that_each_index_is_done_exactly_once(monkeypatch, tmp_path):
+    import os
+
+    from generator.parallel import Tasks, in_child
+
+    monkeypatch.setenv("SOVEREIGN_WORKERS", "2")
+    tasks = Tasks(200, chunk=3)
+
+    def mark(number: int) -> None:
+        with open(tmp_path / str(number), "a") as handle:
+            handle.write(f"{os.getpid()}\n")
+
+    pending = in_child(lambda: tasks.run(mark))
+    tasks.run(mark)
+    pending.wait()
+    done = {int(path.name): path.read_text().split() for path in tmp_path.iterdir()}
+    assert sorted(done) == list(range(200)) and all(len(pids) == 1 for pids in done.values())
+
+
 def test_a_worker_count_that_is_not_a_positive_integer_is_refused(monkeypatch):
     from generator.errors import InputError
     from generator.parallel import worker_count

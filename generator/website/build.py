@@ -40,7 +40,7 @@ from pathlib import Path
 from generator.digests import sha256_bytes
 from generator.errors import SovereignError, ValidationFailed
 from generator.fsio import Trash, dump_json, link_or_copy
-from generator.parallel import Done, Pending, in_child, parallel_map
+from generator.parallel import Done, Tasks, in_child, parallel_map
 from generator.records import layout, versions
 from generator.records.layout import RecordFiles
 from generator.records.log import LogEntry, log_bytes, read_log
@@ -156,14 +156,14 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
                   docs_dir: Path = DEFAULT_DOCS, evaluation: dict | None = None, tree=None,
                   publisher: Publisher = Publisher(), trash: Trash | None = None,
                   records: dict[str, RecordFiles] | None = None, cache: RecordCache | None = None,
-                  files_in_background: bool = False) -> tuple[dict[str, str], Pending | Done]:
+                  files_in_background: bool = False) -> tuple[dict[str, str], _FilesWriter]:
     """Write everything MkDocs needs into ``dest`` (replaced), and the records' own files and the log
     into ``mirror_dest`` (empty or absent: `build` passes the staging site itself, `serve` a folder it
     copies in after each MkDocs run).
 
-    Returns each record page's cache key by its path in ``dest``, and what to ``wait`` for the records'
-    own files: with ``files_in_background`` they are written by a child process (while MkDocs renders
-    on the other core), else before this returns. ``tree`` is the Merkle tree of ``entries``
+    Returns each record page's cache key by its path in ``dest``, and the writer of the records' own
+    files: with ``files_in_background`` a child process is writing them (while MkDocs renders on the
+    other core) and the caller must ``finish`` (or ``cancel``) it; else they are written already. ``tree`` is the Merkle tree of ``entries``
     when the caller has it already (``cp.log_tree``); ``publisher`` the identity the citations and
     Signposting links name (mkdocs.yml ``extra.publisher``); ``trash`` deletes the old ``dest`` in the
     background (else it goes first); with ``cache`` and the validated ``records`` (by id), a record's
@@ -194,7 +194,9 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
         keys = parallel_map(_write_page, range(len(views)))
     finally:
         _JOB = None
-    finish = in_child(partial(_write_all_files, job)) if files_in_background else (_write_all_files(job) or Done())
+    files = _FilesWriter(job, background=files_in_background)
+    if not files_in_background:
+        files.finish()
 
     by_date = sorted(views, key=lambda v: (v.manifest["dates"]["recorded"], v.record_id), reverse=True)
     index = mirror.records_index(by_date)
@@ -212,7 +214,7 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
 
     fallback = newest or _epoch_iso()
     (dest / layout.FEED_FILE).write_bytes(mirror.corrections_feed(views, fallback))
-    return {f"{pages.RECORDS_DIR}/{view.folder_name}.md": key for view, key in zip(views, keys)}, finish
+    return {f"{pages.RECORDS_DIR}/{view.folder_name}.md": key for view, key in zip(views, keys)}, files
 
 
 @dataclass
@@ -264,19 +266,37 @@ def _write_page(number: int) -> str:
     return page_key(f"{pages.RECORDS_DIR}/{view.folder_name}.md", document)
 
 
-def _write_all_files(job: _RecordJob) -> None:
-    """Every record's own files, then the log (one process: on a build, the other core renders pages)."""
-    job.proofs = cp.record_proofs(job.tree, job.entries)
-    for view in job.views:
-        _write_files(job, view)
-    (job.mirror_dest / layout.LOG_FILE).write_bytes(log_bytes(job.entries))
-    if job.cache is not None:
-        job.cache.keep_only({record.files_digest for record in job.records.values() if record.files_digest})
+class _FilesWriter:
+    """The records' own files. With ``background``, a forked child starts writing them at once (on a
+    build, while MkDocs renders pages on the other core) and ``finish`` has this process join in for
+    what is left (on a warm build MkDocs is done long before the files are); else ``finish`` writes them all."""
+
+    def __init__(self, job: _RecordJob, background: bool) -> None:
+        self.job = job
+        job.proofs = cp.record_proofs(job.tree, job.entries)
+        self.tasks = Tasks(len(job.views))
+        self.pending = in_child(partial(self.tasks.run, partial(_write_files, job))) if background else Done()
+
+    def cancel(self) -> None:
+        self.pending.cancel()
+
+    def finish(self) -> None:
+        job = self.job
+        try:
+            self.tasks.run(partial(_write_files, job))
+        except BaseException:
+            self.cancel()
+            raise
+        self.pending.wait()
+        (job.mirror_dest / layout.LOG_FILE).write_bytes(log_bytes(job.entries))
+        if job.cache is not None:
+            job.cache.keep_only({record.files_digest for record in job.records.values() if record.files_digest})
 
 
-def _write_files(job: _RecordJob, view: RecordView) -> None:
-    """One record's own files in the site: the published ones linked byte for byte (so their digests
+def _write_files(job: _RecordJob, number: int) -> None:
+    """Record ``number``'s own files in the site: the published ones linked byte for byte (so their digests
     still verify on the site), then ``folded.json``, ``proofs.json`` and the citation files (``cite/``)."""
+    view = job.views[number]
     key = _cache_key(job, view)
     context = _outputs_context(view, job.publisher) if key else None
     outputs = job.cache.load_outputs(key, context) if key else None
@@ -474,7 +494,7 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
         try:
             with reproducible_time(_newest(views)):
                 # The records' own files go straight into the staging site; MkDocs adds its pages around them.
-                page_keys, finish = generate_docs(views, {v.record_id: r.folder for v, r in zip(views, records)}, log_entries,
+                page_keys, files = generate_docs(views, {v.record_id: r.folder for v, r in zip(views, records)}, log_entries,
                                                   generated, staging, docs_dir=docs_dir, evaluation=evaluation, tree=tree,
                                                   publisher=publisher, trash=trash, records={r.record_id: r for r in records},
                                                   cache=records_cache, files_in_background=True)
@@ -491,9 +511,9 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
                 try:
                     run_mkdocs(config_file, generated, staging, reuse=reuse)
                 except BaseException:
-                    finish.cancel()
+                    files.cancel()
                     raise
-                finish.wait()  # the records' own files, written meanwhile by a child process
+                files.finish()  # the records' own files, written meanwhile by a child process, which this one now helps
                 if pages_cache:
                     pages_cache.store_misses(staging)
                 add_search_entries(staging, entries)
