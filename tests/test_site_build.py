@@ -438,6 +438,33 @@ def test_a_warm_rebuild_after_a_correction_renders_only_that_record_and_gives_th
     assert len(list((toolchain / "pages").iterdir())) == warm.records
 
 
+def test_a_site_recycled_from_the_build_before_last_has_the_bytes_of_a_build_from_scratch(built_site, tmp_path):
+    from generator.records.corrections import append_correction
+
+    records, cache, site, work = tmp_path / "records", tmp_path / "cache", tmp_path / "site", tmp_path / "build"
+    shutil.copytree(built_site.records, records)
+    fewer = tmp_path / "fewer"  # the same registry without one record (and its log lines): its folder must go
+    shutil.copytree(built_site.records, fewer)
+    gone = sorted(p.name for p in fewer.iterdir() if p.is_dir())[0]
+    shutil.rmtree(fewer / gone)
+    log = fewer / "log.jsonl"
+    kept = [line for line in log.read_text().splitlines() if f'"record_id":"{gone.replace("-", ":")}"' not in line]
+    log.write_text("".join(json.dumps({**json.loads(line), "index": i}, separators=(",", ":"), sort_keys=True) + "\n"
+                           for i, line in enumerate(kept)))
+    with source_date_epoch(BUILD_EPOCH):
+        steps = [records, records, fewer, records, records]
+        for number, source in enumerate(steps):
+            if number == 3:
+                append_correction(records, CORRECTED_ID, "expression_of_concern", "Figures are being checked.", "Assignee Research", [])
+            recycled = (work / "previous-site").is_dir()
+            build_site(source, site, work_dir=work, cache_dir=cache)
+            build_site(source, tmp_path / "scratch", work_dir=tmp_path / "scratch-build")
+            built, scratch = _files(site), _files(tmp_path / "scratch")
+            assert sorted(built) == sorted(scratch), (number, sorted(set(built) ^ set(scratch))[:5])
+            assert [name for name in built if built[name] != scratch[name]] == [], number
+            assert recycled == (number >= 2), "from the third build on, the site before last is recycled"
+
+
 def test_the_record_cache_never_hides_a_changed_byte(built_site, tmp_path):
     records, cache = tmp_path / "records", tmp_path / "cache"
     shutil.copytree(built_site.records, records)

@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -156,7 +157,7 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
                   docs_dir: Path = DEFAULT_DOCS, evaluation: dict | None = None, tree=None,
                   publisher: Publisher = Publisher(), trash: Trash | None = None,
                   records: dict[str, RecordFiles] | None = None, cache: RecordCache | None = None,
-                  files_in_background: bool = False) -> tuple[dict[str, str], _FilesWriter]:
+                  files_in_background: bool = False, recycled: bool = False) -> tuple[dict[str, str], _FilesWriter]:
     """Write everything MkDocs needs into ``dest`` (replaced), and the records' own files and the log
     into ``mirror_dest`` (empty or absent: `build` passes the staging site itself, `serve` a folder it
     copies in after each MkDocs run).
@@ -167,7 +168,8 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
     when the caller has it already (``cp.log_tree``); ``publisher`` the identity the citations and
     Signposting links name (mkdocs.yml ``extra.publisher``); ``trash`` deletes the old ``dest`` in the
     background (else it goes first); with ``cache`` and the validated ``records`` (by id), a record's
-    generated files are reused when made from the same inputs."""
+    generated files are reused when made from the same inputs. ``recycled``: ``mirror_dest`` is an
+    earlier build's site (``recycle_site``), whose files are replaced only where they differ."""
     dest, mirror_dest = Path(dest), Path(mirror_dest)
     if trash is not None:
         trash.discard(dest)
@@ -188,7 +190,7 @@ def generate_docs(views: list[RecordView], folders: dict[str, Path], entries: li
 
     global _JOB
     job = _RecordJob(views, folders, tree if tree is not None else cp.log_tree(entries), entries, records_out,
-                     mirror_dest, publisher, records or {}, cache)
+                     mirror_dest, publisher, records or {}, cache, recycled)
     _JOB = job
     try:
         keys = parallel_map(_write_page, range(len(views)))
@@ -228,6 +230,7 @@ class _RecordJob:
     publisher: Publisher
     records: dict[str, RecordFiles]
     cache: RecordCache | None
+    recycled: bool = False  # mirror_dest is an earlier build's site (``recycle_site``)
     proofs: dict[str, dict] = field(default_factory=dict)
 
 
@@ -307,16 +310,97 @@ def _write_files(job: _RecordJob, number: int) -> None:
             job.cache.store(key, record_cache.Entry(job.records[view.record_id], context, outputs))
     source, target = job.folders[view.record_id], job.mirror_dest / pages.RECORDS_DIR / view.folder_name
     target.mkdir(parents=True, exist_ok=True)  # MkDocs, writing the page, may have made it already
+    wanted = {"index.html", layout.PROOFS_FILE}  # the page (MkDocs') and the proofs
     for name in layout.published_files(view.manifest, view.corrections):
         if name == "index.html":  # validation refuses this artifact name: MkDocs writes the record's page there
             raise BuildFailed(f"{source / name}: a record's file would replace a file of the built site")
         (target / name).parent.mkdir(exist_ok=True)
-        link_or_copy(source / name, target / name)
-    (target / layout.PROOFS_FILE).write_text(dump_json(job.proofs[view.record_id]), encoding="utf-8")
-    (target / citing.CITE_DIR).mkdir()
+        _place_link(source / name, target / name)
+        wanted.add(name)
+    _place_bytes(target / layout.PROOFS_FILE, dump_json(job.proofs[view.record_id]).encode("utf-8"))
+    (target / citing.CITE_DIR).mkdir(exist_ok=True)
     for name, data in outputs.items():
         if name != _PAGE:
-            (target / name).write_bytes(data)
+            _place_bytes(target / name, data)
+            wanted.add(name)
+    if job.recycled:  # the folder may hold what an older build put there: only this build's files stay
+        _remove_unwanted(target, wanted)
+
+
+# A build recycles the site before last (``build/previous-site``) as its staging site: it then writes only
+# the files that differ, instead of creating (and later deleting) some 100,000 files. Either way a file
+# ends up with exactly the bytes a build from scratch gives it; files are replaced, never written in
+# place (a site file may be a hard link to a record's file or a cached page).
+
+def _place_link(source: Path, target: Path) -> None:
+    """``target`` as a link to (or copy of) ``source``, unless it is one already."""
+    try:
+        if os.path.samefile(source, target) or _same_bytes(target, source.read_bytes()):
+            return
+        os.unlink(target)
+    except FileNotFoundError:
+        pass
+    link_or_copy(source, target)
+
+
+def _place_bytes(target: Path, data: bytes) -> None:
+    """``target`` with exactly ``data``, unless it has it already."""
+    if _same_bytes(target, data):
+        return
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(target)
+    target.write_bytes(data)
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        status = os.lstat(path)
+        if not stat.S_ISREG(status.st_mode) or status.st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _remove_unwanted(folder: Path, wanted: set[str], prefix: str = "") -> None:
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            name = f"{prefix}{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                if any(w.startswith(f"{name}/") for w in wanted):
+                    _remove_unwanted(Path(entry.path), wanted, f"{name}/")
+                else:
+                    shutil.rmtree(entry.path)
+            elif name not in wanted:
+                os.unlink(entry.path)
+
+
+def recycle_site(previous: Path, staging: Path, record_folders: set[str]) -> bool:
+    """Make ``previous`` (an earlier build's site) the staging site, keeping only the record folders this
+    build publishes (their files are then brought up to date one by one); everything else, which
+    MkDocs writes again, goes. False (and no staging site) when there is none or it cannot be moved."""
+    if not previous.is_dir() or previous.is_symlink():
+        return False
+    try:
+        os.replace(previous, staging)
+    except OSError:  # on another file system: build from scratch
+        return False
+    for entry in os.scandir(staging):
+        if entry.name != pages.RECORDS_DIR or not entry.is_dir(follow_symlinks=False):
+            _remove(entry)
+    records = staging / pages.RECORDS_DIR
+    if records.is_dir():
+        for entry in os.scandir(records):
+            if entry.name not in record_folders or not entry.is_dir(follow_symlinks=False):
+                _remove(entry)
+    return True
+
+
+def _remove(entry: os.DirEntry) -> None:
+    if entry.is_dir(follow_symlinks=False):
+        shutil.rmtree(entry.path)
+    else:
+        os.unlink(entry.path)
 
 
 def _epoch_iso() -> str:
@@ -474,7 +558,6 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
 
     # The old docs and the site before last are deleted in the background while the build goes on.
     with Trash() as trash:
-        trash.discard(work_dir / PREVIOUS_SITE)
         start = time.perf_counter()
         toolchain = toolchain_digest(config_file, docs_dir) if cache_dir is not None else None
         records_cache = RecordCache.open(cache_dir, toolchain) if cache_dir is not None else None
@@ -491,13 +574,16 @@ def build_site(records_dir: Path, out_dir: Path, *, work_dir: Path | None = None
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         staging = out_dir.with_name(f".{out_dir.name}.staging-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
+        # With a cache, the site before last becomes the staging site and only what differs is written.
+        recycled = cache_dir is not None and recycle_site(work_dir / PREVIOUS_SITE, staging, {v.folder_name for v in views})
+        trash.discard(work_dir / PREVIOUS_SITE)
         try:
             with reproducible_time(_newest(views)):
                 # The records' own files go straight into the staging site; MkDocs adds its pages around them.
                 page_keys, files = generate_docs(views, {v.record_id: r.folder for v, r in zip(views, records)}, log_entries,
                                                   generated, staging, docs_dir=docs_dir, evaluation=evaluation, tree=tree,
                                                   publisher=publisher, trash=trash, records={r.record_id: r for r in records},
-                                                  cache=records_cache, files_in_background=True)
+                                                  cache=records_cache, files_in_background=True, recycled=recycled)
                 entries = search_entries(views)
                 record_count, correction_count = len(views), sum(len(v.corrections) for v in views)
                 records_reused = sum(1 for record in records if record.from_cache)

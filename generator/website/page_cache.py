@@ -131,5 +131,7 @@ class PageCache:
 
 def _link_or_copy(source: Path, target: Path) -> None:
     if os.path.lexists(target):
+        if not os.path.islink(target) and os.path.samefile(source, target):
+            return  # a recycled site (build.recycle_site) holds this very file already
         os.unlink(target)
     link_or_copy(source, target)
