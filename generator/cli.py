@@ -280,8 +280,9 @@ def eval_verifier_command(data_dir: Path, split: str, verifiers: tuple[str, ...]
 @click.option("--key", "key_files", multiple=True, type=click.Path(path_type=Path), metavar="PUBKEY",
               help="Log public key the --previous checkpoints must be signed with (default: the signing key's own).")
 @click.option("--cache", "cache_dir", type=click.Path(path_type=Path), default=Path(".cache/sovereign-publish"), show_default=True,
-              help="Reuse record pages an earlier build rendered (same page, same toolchain); the site is the same byte for byte.")
-@click.option("--no-cache", is_flag=True, help="Render every page (the deploy workflow builds this way).")
+              help="Reuse what an earlier build validated, generated and rendered for an unchanged record (same bytes, same "
+                   "toolchain), and recycle the site before last; the site is the same byte for byte. Trusted like the checkout.")
+@click.option("--no-cache", is_flag=True, help="Validate, generate and render everything from scratch (the deploy workflow builds this way).")
 def build_command(records_dir: Path, out_dir: Path, work_dir: Path, previous: str | None, key_files: tuple[Path, ...],
                   cache_dir: Path, no_cache: bool) -> None:
     """Validate the records and build the static site (MkDocs Material) with its JSON mirror, feed and signed checkpoint.
