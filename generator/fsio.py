@@ -346,6 +346,29 @@ def link_or_copy(source: Path | str, target: Path | str) -> None:
         shutil.copyfile(source, target, follow_symlinks=False)
 
 
+def same_bytes(path: Path | str, data: bytes) -> bool:
+    """``path`` is a regular file (not a symlink) holding exactly ``data``."""
+    try:
+        status = os.lstat(path)
+        if not stat.S_ISREG(status.st_mode) or status.st_size != len(data):
+            return False
+        return Path(path).read_bytes() == data
+    except OSError:
+        return False
+
+
+def place_link(source: Path | str, target: Path | str) -> None:
+    """``target`` as a link to (or copy of) ``source`` (``link_or_copy``), unless it is that file, or a
+    copy with its bytes, already: a build that reuses an earlier site replaces only what differs."""
+    try:
+        if (not os.path.islink(target) and os.path.samefile(source, target)) or same_bytes(target, Path(source).read_bytes()):
+            return
+        os.unlink(target)
+    except FileNotFoundError:
+        pass
+    link_or_copy(source, target)
+
+
 class Trash:
     """Folders moved out of the way at once and deleted by a child process while the caller goes on.
 

@@ -32,7 +32,6 @@ import json
 import logging
 import os
 import shutil
-import stat
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -40,7 +39,7 @@ from pathlib import Path
 
 from generator.digests import sha256_bytes
 from generator.errors import SovereignError, ValidationFailed
-from generator.fsio import Trash, dump_json, link_or_copy
+from generator.fsio import Trash, dump_json, link_or_copy, place_link, same_bytes
 from generator.parallel import Done, Tasks, in_child, parallel_map
 from generator.records import layout, versions
 from generator.records.layout import RecordFiles
@@ -315,7 +314,7 @@ def _write_files(job: _RecordJob, number: int) -> None:
         if name == "index.html":  # validation refuses this artifact name: MkDocs writes the record's page there
             raise BuildFailed(f"{source / name}: a record's file would replace a file of the built site")
         (target / name).parent.mkdir(exist_ok=True)
-        _place_link(source / name, target / name)
+        place_link(source / name, target / name)
         wanted.add(name)
     _place_bytes(target / layout.PROOFS_FILE, dump_json(job.proofs[view.record_id]).encode("utf-8"))
     (target / citing.CITE_DIR).mkdir(exist_ok=True)
@@ -332,34 +331,13 @@ def _write_files(job: _RecordJob, number: int) -> None:
 # ends up with exactly the bytes a build from scratch gives it; files are replaced, never written in
 # place (a site file may be a hard link to a record's file or a cached page).
 
-def _place_link(source: Path, target: Path) -> None:
-    """``target`` as a link to (or copy of) ``source``, unless it is one already."""
-    try:
-        if os.path.samefile(source, target) or _same_bytes(target, source.read_bytes()):
-            return
-        os.unlink(target)
-    except FileNotFoundError:
-        pass
-    link_or_copy(source, target)
-
-
 def _place_bytes(target: Path, data: bytes) -> None:
     """``target`` with exactly ``data``, unless it has it already."""
-    if _same_bytes(target, data):
+    if same_bytes(target, data):
         return
     with contextlib.suppress(FileNotFoundError):
         os.unlink(target)
     target.write_bytes(data)
-
-
-def _same_bytes(path: Path, data: bytes) -> bool:
-    try:
-        status = os.lstat(path)
-        if not stat.S_ISREG(status.st_mode) or status.st_size != len(data):
-            return False
-        return path.read_bytes() == data
-    except OSError:
-        return False
 
 
 def _remove_unwanted(folder: Path, wanted: set[str], prefix: str = "") -> None:

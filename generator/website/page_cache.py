@@ -32,7 +32,7 @@ from importlib import metadata
 from pathlib import Path
 
 from generator import __file__ as _generator_init
-from generator.fsio import link_or_copy
+from generator.fsio import place_link
 from generator.records.schemas import SCHEMA_DIR
 
 PACKAGES = ("mkdocs", "mkdocs-material", "markdown", "jinja2", "pymdown-extensions", "markupsafe", "pyyaml")
@@ -105,7 +105,7 @@ class PageCache:
             if cached.is_file():
                 target = Path(site_dir) / dest_of(src_uri)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                _link_or_copy(cached, target)
+                place_link(cached, target)
                 self.hits.add(src_uri)
         return frozenset(self.hits)
 
@@ -119,7 +119,7 @@ class PageCache:
             rendered = Path(site_dir) / dest_of(src_uri)
             if rendered.is_file():
                 temporary = self.folder / f".{key}.{os.getpid()}.tmp"
-                _link_or_copy(rendered, temporary)
+                place_link(rendered, temporary)
                 os.replace(temporary, self._path(key))
                 stored += 1
         used = {f"{key}.html" for key in self.keys.values()}
@@ -129,9 +129,3 @@ class PageCache:
         return stored
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    if os.path.lexists(target):
-        if not os.path.islink(target) and os.path.samefile(source, target):
-            return  # a recycled site (build.recycle_site) holds this very file already
-        os.unlink(target)
-    link_or_copy(source, target)
