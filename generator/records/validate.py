@@ -101,7 +101,8 @@ def validate_record(folder: Path) -> tuple[RecordFiles, list[Problem]]:
     return record, problems
 
 
-def _checked(folder: Path, then: Callable[[RecordFiles], Any] | None) -> tuple[RecordFiles, list[Problem]]:
+def checked_record(folder: Path, then: Callable[[RecordFiles], Any] | None) -> tuple[RecordFiles, list[Problem]]:
+    """``validate_record``, then ``then`` on a record with no problem (its result kept as ``record.derived``)."""
     record, problems = validate_record(folder)
     if then is not None and not problems:
         record.derived = then(record)
@@ -121,7 +122,7 @@ def validate_tree(path: Path, *, then: Callable[[RecordFiles], Any] | None = Non
     """
     records, problems = [], []
     folders = record_folders(path)
-    for record, found in parallel_map(check or partial(_checked, then=then), folders):
+    for record, found in parallel_map(check or partial(checked_record, then=then), folders):
         records.append(record)
         problems += found
     counts = Counter(r.record_id for r in records if isinstance(r.record_id, str))

@@ -17,8 +17,9 @@
 With a cache folder (``--cache``, default ``.cache/sovereign-publish``), an unchanged record is neither
 validated nor generated again (``record_cache``) and its page is not rendered again (``page_cache``);
 what every build redoes is the checks across records, the log's proofs, the index, the feed, MkDocs
-for the other pages, and the seal. The site replaced goes to ``build/previous-site`` and is deleted by
-the next build in the background (deleting 100,000 files takes longer than a warm build).
+for the other pages, and the seal. The site replaced goes to ``build/previous-site``; the next build
+with a cache recycles it as its staging site (``recycle_site``) and writes only the files that differ,
+and a build without one deletes it in the background (deleting 100,000 files takes longer than a warm build).
 
 Record pages are not nav entries (``not_in_nav``): with every page in the nav, MkDocs Material
 renders the whole nav into every page, which is quadratic in the number of records.
@@ -91,16 +92,15 @@ def _view_of(record) -> RecordView:
 def _checked_or_cached(folder: Path, cache: RecordCache):
     """``validate_record`` and ``_view_of`` for one folder, or the record as validated before when every
     byte of the folder is unchanged (``record_cache``)."""
-    from generator.records.validate import validate_record
+    from generator.records.validate import checked_record
 
     key = files_digest(folder)
     if key is not None:
         entry = cache.load(key, folder)
         if entry is not None:
             return entry.record, []
-    record, problems = validate_record(folder)
+    record, problems = checked_record(folder, _view_of)
     if not problems:
-        record.derived = _view_of(record)
         record.files_digest = key
     return record, problems
 
