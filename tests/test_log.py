@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import copy_records
 from generator.errors import InputError
@@ -56,3 +58,27 @@ def test_time_never_decreasing_is_checked_against_the_entry_before(tmp_path):
     assert len(messages) == 2
     assert "line 2" in messages[0] and "time never decreases" in messages[0]
     assert "line 3" in messages[1] and "in the future" in messages[1]
+
+
+_LINE_TEXT = st.text(st.sampled_from('0123456789abcdefSRCH:TZ.+-_ "\\é\x00'), max_size=12)
+_LINE_NUMBER = st.integers(-3, 30) | st.integers(2**53 - 3, 2**53 + 3) | st.integers(-2**60, 2**60)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(at=_LINE_TEXT, record_id=_LINE_TEXT, sha256=_LINE_TEXT,
+       index=_LINE_NUMBER, sequence=_LINE_NUMBER,
+       edit=st.sampled_from([None, b" ", b",", b"0", b"\\u0041", b"\xc3\xa9"]), at_byte=st.integers(0, 200))
+def test_the_fast_line_reader_agrees_with_the_strict_one_on_any_line(at, record_id, sha256, index, sequence, edit, at_byte):
+    """Lines we write take a regular expression instead of the strict parser: each answer must be the same."""
+    line = json.dumps({"at": at, "index": index, "record_id": record_id, "sequence": sequence, "sha256": sha256},
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    if edit is not None:
+        at_byte %= len(line) + 1
+        line = line[:at_byte] + edit + line[at_byte:]
+    assert log.parse_line(line, "line 1", "log.jsonl") == log.parse_line_strictly(line, "line 1", "log.jsonl")
+
+
+def test_a_line_we_write_takes_the_fast_reader():
+    entry = log.LogEntry(12, "2026-11-23T10:00:00.5+01:00", "SRCH:93BD3EF3", 3, "ab" * 32)
+    assert log._CANONICAL_LINE.fullmatch(entry.leaf)
+    assert log.parse_line(entry.leaf, "line 13", "log.jsonl") == (entry, [])

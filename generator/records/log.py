@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -77,8 +78,23 @@ def wall_clock() -> datetime:
     return datetime.now(tz=timezone.utc)
 
 
+# A line that matches this is canonical as it stands: its keys are sorted, its strings hold only
+# characters RFC 8785 writes as they are, its integers are below 2**53 with no leading zero. Every
+# line we write matches it; any other line takes the strict parser, which says what is wrong.
+_CANONICAL_LINE = re.compile(rb'\{"at":"([0-9A-Za-z:.+-]*)","index":(0|[1-9][0-9]{0,14}),"record_id":"([0-9A-Za-z:_-]*)",'
+                             rb'"sequence":(0|[1-9][0-9]{0,14}),"sha256":"([0-9a-f]*)"\}')
+
+
 def parse_line(line: bytes, where: str, file: str) -> tuple[LogEntry | None, list[Problem]]:
     """One log line: exactly the five fields, in RFC 8785 canonical form."""
+    if (match := _CANONICAL_LINE.fullmatch(line)) is not None:
+        at, index, record_id, sequence, sha256 = match.groups()
+        return LogEntry(int(index), at.decode(), record_id.decode(), int(sequence), sha256.decode()), []
+    return parse_line_strictly(line, where, file)
+
+
+def parse_line_strictly(line: bytes, where: str, file: str) -> tuple[LogEntry | None, list[Problem]]:
+    """``parse_line`` through the strict JSON parser and a canonical re-encoding (any line at all)."""
     try:
         value = parse_json(line)
     except StrictJSONError as exc:
@@ -173,15 +189,14 @@ def log_problems(file: str, records: list[RecordFiles], entries: list[LogEntry])
             continue
         document = record.manifest if entry.sequence == 0 else dict(
             (c.get("sequence"), c) for c in record.correction_entries).get(entry.sequence)
-        target = record.folder / entry.file
         if document is None:
-            problems.append(Problem(file, "", f"{where}: logs {target}, which does not exist: a published file was deleted"))
+            problems.append(Problem(file, "", f"{where}: logs {record.folder / entry.file}, which does not exist: a published file was deleted"))
             continue
         digest = record.log_digests.get(entry.sequence) or sha256_json(document, parsed=True)
         if digest != entry.sha256:
-            problems.append(Problem(str(target), "", f"file hashes to {digest}, the log (line {entry.index + 1}) says {entry.sha256}: it was edited after publication"))
+            problems.append(Problem(str(record.folder / entry.file), "", f"file hashes to {digest}, the log (line {entry.index + 1}) says {entry.sha256}: it was edited after publication"))
         if event_time(document, entry.sequence) != entry.at:
-            problems.append(Problem(str(target), "", f"dated {event_time(document, entry.sequence)!r}, the log (line {entry.index + 1}) says {entry.at!r}"))
+            problems.append(Problem(str(record.folder / entry.file), "", f"dated {event_time(document, entry.sequence)!r}, the log (line {entry.index + 1}) says {entry.at!r}"))
     for record_id, record in sorted(by_id.items()):
         sequences = [0, *(c.get("sequence") for c in record.correction_entries)]
         for sequence in sequences:

@@ -25,24 +25,25 @@ def manifest_digest(manifest: dict, *, parsed: bool = False) -> str:
 
 
 def _artifact_problems(record: RecordFiles) -> list[Problem]:
-    manifest_file = str(record.folder / MANIFEST_FILE)
+    base = os.fspath(record.folder)
+    manifest_file = f"{base}/{MANIFEST_FILE}"
     # Each listed file is read once: provenance.json was read with the record, and the report's digest
     # comes from the artifact check that read it.
     digests: dict[str, str] = {}
     problems = artifact_problems(record.folder, record.manifest, known=record.read_files, digests=digests)
     listed = {artifact.get("path") for artifact in record.manifest.get("artifacts", [])}
-    for name in sorted(os.listdir(record.folder)):
-        if name not in listed | {MANIFEST_FILE, CORRECTIONS_DIR} and not name.startswith("."):
-            problems.append(Problem(str(record.folder / name), "", "file is not listed in the manifest's artifacts"))
+    for name in sorted(os.listdir(base)):
+        if name not in listed and name != MANIFEST_FILE and name != CORRECTIONS_DIR and not name.startswith("."):
+            problems.append(Problem(f"{base}/{name}", "", "file is not listed in the manifest's artifacts"))
     if PROVENANCE_FILE not in listed:
         problems.append(Problem(manifest_file, "/artifacts", f"{PROVENANCE_FILE} must be listed as an artifact"))
     report = (record.provenance or {}).get("report_artifact") or {}
     if isinstance(report, dict) and isinstance(report.get("path"), str) and report["path"]:
         if report["path"] not in listed:
-            problems.append(Problem(str(record.folder / PROVENANCE_FILE), "/report_artifact/path", f"report {report['path']!r} is not a listed artifact"))
+            problems.append(Problem(f"{base}/{PROVENANCE_FILE}", "/report_artifact/path", f"report {report['path']!r} is not a listed artifact"))
         # a listed artifact: artifact_problems already reports one that cannot be read (it has no digest)
         elif report["path"] in digests and digests[report["path"]] != report.get("sha256"):
-            problems.append(Problem(str(record.folder / PROVENANCE_FILE), "/report_artifact/sha256", "digest does not match the report file"))
+            problems.append(Problem(f"{base}/{PROVENANCE_FILE}", "/report_artifact/sha256", "digest does not match the report file"))
     return problems
 
 
@@ -50,8 +51,9 @@ def schema_checked(record: RecordFiles) -> list[Problem]:
     """Every document of the record against its schema. If the manifest or a correction fails, the
     record is marked ``schema_failed``: the checks that index into their values (correction chain,
     log cross-check) are skipped, the problems being reported here."""
-    manifest = schema_problems(record.manifest, rules.MANIFEST_CONTRACT, str(record.folder / MANIFEST_FILE)) if record.manifest is not None else []
-    provenance = schema_problems(record.provenance, rules.PROVENANCE_CONTRACT, str(record.folder / PROVENANCE_FILE)) if record.provenance is not None else []
+    base = os.fspath(record.folder)
+    manifest = schema_problems(record.manifest, rules.MANIFEST_CONTRACT, f"{base}/{MANIFEST_FILE}") if record.manifest is not None else []
+    provenance = schema_problems(record.provenance, rules.PROVENANCE_CONTRACT, f"{base}/{PROVENANCE_FILE}") if record.provenance is not None else []
     corrections = [p for path, correction in record.corrections for p in schema_problems(correction, rules.CORRECTION_CONTRACT, str(path))]
     record.schema_failed = bool(manifest or corrections)
     return manifest + provenance + corrections
@@ -74,8 +76,9 @@ def validate_record(folder: Path) -> tuple[RecordFiles, list[Problem]]:
     # Published JSON has exactly one byte layout, so any changed byte shows even where JSON ignores it.
     record = read_record(folder, altered="it was edited after publication")
     problems = list(record.problems)
-    manifest_file = str(folder / MANIFEST_FILE)
-    provenance_file = str(folder / PROVENANCE_FILE)
+    base = os.fspath(folder)
+    manifest_file = f"{base}/{MANIFEST_FILE}"
+    provenance_file = f"{base}/{PROVENANCE_FILE}"
     # The derivation rules, the artifact listing and the correction chain index into the values: each
     # runs only on documents that passed their schemas (schema_checked reports those that did not).
     schema = schema_checked(record)
@@ -88,8 +91,8 @@ def validate_record(folder: Path) -> tuple[RecordFiles, list[Problem]]:
         if record.manifest.get("sha256") != digest:
             problems.append(Problem(manifest_file, "/sha256", f"manifest digest does not match its content (expected {digest}): it was edited after publication"))
         record_id = record.manifest.get("record_id")
-        if isinstance(record_id, str) and folder.name != folder_name(record_id):
-            problems.append(Problem(manifest_file, "/record_id", f"folder name {folder.name!r} must be {folder_name(record_id)!r} for record {record_id}"))
+        if isinstance(record_id, str) and os.path.basename(base) != folder_name(record_id):
+            problems.append(Problem(manifest_file, "/record_id", f"folder name {os.path.basename(base)!r} must be {folder_name(record_id)!r} for record {record_id}"))
         problems += _artifact_problems(record) if manifest_valid else artifact_problems(record.folder, record.manifest)
     if record.provenance is not None:
         if record.manifest is not None and record.provenance.get("record_id") != record.manifest.get("record_id"):
@@ -109,6 +112,15 @@ def checked_record(folder: Path, then: Callable[[RecordFiles], Any] | None) -> t
     return record, problems
 
 
+def _for_the_tree(folder: Path, check: Callable[[Path], tuple[RecordFiles, list[Problem]]]) -> tuple[RecordFiles, list[Problem]]:
+    """``check(folder)``, less what only the record's own checks read (its provenance document and the
+    digests of files read): the tree's checks read the manifest and corrections, and the rest would
+    only be sent from the worker and unpickled, half the bytes of a record."""
+    record, problems = check(folder)
+    record.provenance, record.read_files = None, {}
+    return record, problems
+
+
 def validate_tree(path: Path, *, then: Callable[[RecordFiles], Any] | None = None,
                   check: Callable[[Path], tuple[RecordFiles, list[Problem]]] | None = None) -> tuple[list[RecordFiles], list[Problem]]:
     """Validate every record under ``path`` and the publication log; one bad record never hides the others.
@@ -117,12 +129,14 @@ def validate_tree(path: Path, *, then: Callable[[RecordFiles], Any] | None = Non
     are checked on every core (``generator.parallel``). ``then`` (a module-level function) runs on each
     record that passed its own checks, in the same worker, and its result is kept as ``record.derived``;
     whether the tree as a whole is valid (the log, duplicate ids) is known only when this returns.
+    The records come back without their provenance document (``provenance`` is None): whatever needs
+    it runs in ``then``, or reads the record with ``validate_record``.
     ``check`` (module-level too) replaces the per-record pass, ``validate_record`` and ``then``: the
     build's record cache answers with a record it validated before when the folder's bytes are unchanged.
     """
     records, problems = [], []
     folders = record_folders(path)
-    for record, found in parallel_map(check or partial(checked_record, then=then), folders):
+    for record, found in parallel_map(partial(_for_the_tree, check=check or partial(checked_record, then=then)), folders):
         records.append(record)
         problems += found
     counts = Counter(r.record_id for r in records if isinstance(r.record_id, str))
