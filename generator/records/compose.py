@@ -33,7 +33,7 @@ def derive_record_id(research_question: str, target_arxiv_id: str, origin_format
         key["origin"] = origin_format
     if new_version_of is not None:
         key["new_version_of"] = new_version_of
-    digest = sha256_json(key)
+    digest = sha256_json(key, parsed=all(type(value) is str for value in key.values()))  # strings only: nothing to coerce
     return "SRCH:" + digest[:8].upper()
 
 

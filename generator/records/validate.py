@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from generator.digests import sha256_json
+from generator.digests import canonical_json, sha256_bytes, sha256_json
 from generator.errors import Problem
 from generator.parallel import parallel_map
 from generator.records import gate, log, rules, versions
@@ -22,6 +23,26 @@ def manifest_digest(manifest: dict, *, parsed: bool = False) -> str:
     """The SHA-256 of the manifest's RFC 8785 form without its own ``sha256`` field (for a manifest
     parsed from JSON: string keys); ``parsed`` as in ``canonical_json``."""
     return sha256_json({k: v for k, v in manifest.items() if k != "sha256"}, parsed=parsed)
+
+
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def manifest_digests(manifest: dict) -> tuple[str, str]:
+    """For a manifest parsed from JSON: the SHA-256 of its RFC 8785 form without its ``sha256`` field
+    (what that field must say, ``manifest_digest``) and with it (what the log says).
+
+    One encoding serves both: RFC 8785 writes an object's members in key order, each on its own, so
+    the form without the field is the form with it less the bytes ``,"sha256":"<hex>"``. Those bytes
+    can only stand as a member (a quote inside a string is escaped), so when they occur once and a key
+    sorts before ``sha256`` they are the top-level field. Anything else is encoded twice."""
+    full = canonical_json(manifest, parsed=True)
+    stated = manifest.get("sha256")
+    if isinstance(stated, str) and _HEX_DIGEST.fullmatch(stated) and any(key < "sha256" for key in manifest):
+        member = b',"sha256":"' + stated.encode("ascii") + b'"'
+        if full.count(member) == 1:
+            return sha256_bytes(full.replace(member, b"", 1)), sha256_bytes(full)
+    return manifest_digest(manifest, parsed=True), sha256_bytes(full)
 
 
 def _artifact_problems(record: RecordFiles) -> list[Problem]:
@@ -87,7 +108,7 @@ def validate_record(folder: Path) -> tuple[RecordFiles, list[Problem]]:
     if record.manifest is not None:
         if manifest_valid:
             problems += gate.rule_problems(manifest_file, record.manifest)
-        digest = manifest_digest(record.manifest, parsed=True)
+        digest, logged = manifest_digests(record.manifest)
         if record.manifest.get("sha256") != digest:
             problems.append(Problem(manifest_file, "/sha256", f"manifest digest does not match its content (expected {digest}): it was edited after publication"))
         record_id = record.manifest.get("record_id")
@@ -100,7 +121,7 @@ def validate_record(folder: Path) -> tuple[RecordFiles, list[Problem]]:
     if record.manifest is not None and not record.schema_failed and record.corrections:  # no corrections: nothing to fold
         problems += chain_problems(record)
     if record.manifest is not None and not record.schema_failed:
-        record.log_digests = log.document_digests(record)
+        record.log_digests = log.document_digests(record, manifest=logged)
     return record, problems
 
 
