@@ -80,6 +80,25 @@ def record_url_path(record_id: str) -> str:
     return f"{SITE_RECORDS_DIR}/{folder_name(record_id)}/"
 
 
+# The manifest fields that checks across records read (the log cross-check, version links, the site's
+# newer-version links): a record sent back from a worker carries these, a tenth of its manifest.
+OUTLINE_FIELDS = ("record_id", "sha256", "research_question", "is_new_version_of", ("dates", "recorded"),
+                  ("target_paper", "arxiv_id"), ("origin", "format"))
+
+
+def outline_of(manifest: dict) -> dict:
+    """The ``OUTLINE_FIELDS`` of ``manifest`` (any JSON object), nested as in the manifest; a field it
+    lacks is left out, as it is missing there."""
+    outline: dict = {}
+    for name in OUTLINE_FIELDS:
+        if isinstance(name, str):
+            if name in manifest:
+                outline[name] = manifest[name]
+        elif isinstance(inner := manifest.get(name[0]), dict) and name[1] in inner:
+            outline[name[0]] = {name[1]: inner[name[1]]}
+    return outline
+
+
 @dataclass
 class RecordFiles:
     """One record folder as read from disk: the parsed JSON, and what was wrong reading it."""
@@ -104,10 +123,19 @@ class RecordFiles:
     # The digest of every file of the folder, when a caller computed it (the build's record cache key).
     files_digest: str | None = field(default=None, repr=False, compare=False)
     from_cache: bool = field(default=False, repr=False, compare=False)  # validated by an earlier build (record_cache)
+    # What `validate_tree`'s workers keep of the manifest when they send the record back without it
+    # (``outline_of``); None while the record holds its manifest.
+    kept_outline: dict | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def outline(self) -> dict | None:
+        """The manifest's fields that checks across records read (``OUTLINE_FIELDS``), in the manifest's
+        shape: the manifest itself where the record holds it, else the outline kept of it."""
+        return self.manifest if self.manifest is not None else self.kept_outline
 
     @property
     def record_id(self) -> str | None:
-        return (self.manifest or {}).get("record_id")
+        return (self.outline or {}).get("record_id")
 
     @property
     def correction_entries(self) -> list[dict]:

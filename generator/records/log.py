@@ -170,10 +170,20 @@ def document_digests(record: RecordFiles, *, manifest: str | None = None) -> dic
     return digests
 
 
+def logged_digest(record: RecordFiles, sequence: int, document: dict) -> str:
+    """What the log must say of the record's document ``sequence`` (``document``, the correction or the
+    manifest's outline): the digest its worker computed, else one computed here from the whole document."""
+    if sequence in record.log_digests:
+        return record.log_digests[sequence]
+    if sequence == 0 and record.manifest is None:
+        raise ValueError(f"{record.folder}: the manifest's digest was not kept with its outline")
+    return sha256_json(record.manifest if sequence == 0 else document, parsed=True)
+
+
 def log_problems(file: str, records: list[RecordFiles], entries: list[LogEntry]) -> list[Problem]:
     """The log (``file``) and the record folders agree: each file logged once, in sequence order, with its digest and time."""
     problems = time_problems(entries, file)
-    by_id = {r.record_id: r for r in records if isinstance(r.record_id, str) and r.manifest is not None}
+    by_id = {r.record_id: r for r in records if isinstance(r.record_id, str) and r.outline is not None}
     seen: dict[tuple[str, int], LogEntry] = {}
     for entry in entries:
         where = f"line {entry.index + 1}"
@@ -188,12 +198,12 @@ def log_problems(file: str, records: list[RecordFiles], entries: list[LogEntry])
         if record is None:
             problems.append(Problem(file, "", f"{where}: logs {entry.record_id}, but no such record is published: a published record was deleted"))
             continue
-        document = record.manifest if entry.sequence == 0 else dict(
+        document = record.outline if entry.sequence == 0 else dict(
             (c.get("sequence"), c) for c in record.correction_entries).get(entry.sequence)
         if document is None:
             problems.append(Problem(file, "", f"{where}: logs {record.folder / entry.file}, which does not exist: a published file was deleted"))
             continue
-        digest = record.log_digests.get(entry.sequence) or sha256_json(document, parsed=True)
+        digest = logged_digest(record, entry.sequence, document)
         if digest != entry.sha256:
             problems.append(Problem(str(record.folder / entry.file), "", f"file hashes to {digest}, the log (line {entry.index + 1}) says {entry.sha256}: it was edited after publication"))
         if event_time(document, entry.sequence) != entry.at:
@@ -293,12 +303,12 @@ def migrate(records_dir: Path, records: list[RecordFiles]) -> list[LogEntry]:
     path = Path(records_dir) / LOG_FILE
     if path.exists():
         raise InputError(f"{path} already exists; the log is only ever appended to")
-    events = [(event_time(document, sequence) or "", record.record_id, sequence, document)
+    events = [(event_time(document, sequence) or "", record.record_id, sequence, document, record)
               for record in records
-              for sequence, document in [(0, record.manifest), *((c["sequence"], c) for c in record.correction_entries)]]
+              for sequence, document in [(0, record.outline), *((c["sequence"], c) for c in record.correction_entries)]]
     events.sort(key=lambda e: (e[0], e[1], e[2]))
-    entries = [LogEntry(i, at, record_id, sequence, sha256_json(document))
-               for i, (at, record_id, sequence, document) in enumerate(events)]
+    entries = [LogEntry(i, at, record_id, sequence, logged_digest(record, sequence, document))
+               for i, (at, record_id, sequence, document, record) in enumerate(events)]
     atomic_write_bytes(path, log_bytes(entries))
     return entries
 

@@ -72,7 +72,8 @@ def _get(values: dict, *path: str):
 
 
 def pair_problems(file: str, manifest: dict, previous: dict) -> list[Problem]:
-    """What is wrong with ``manifest`` being a new version of the published ``previous`` (both schema-valid)."""
+    """What is wrong with ``manifest`` being a new version of the published ``previous`` (both schema-valid;
+    each a manifest or its outline, ``layout.outline_of``, which holds every field read here)."""
     prev_id = previous.get("record_id")
     problems = []
     if _get(manifest, RELATION, "sha256") != previous.get("sha256"):
@@ -95,14 +96,14 @@ def tree_problems(records: list[RecordFiles], entries: list, failed: frozenset[s
 
     ``failed`` holds ids of records reported already (schema failures): a link to one is not called dangling.
     """
-    by_id = {r.record_id: r for r in records if isinstance(r.record_id, str) and r.manifest is not None}
+    by_id = {r.record_id: r for r in records if isinstance(r.record_id, str) and r.outline is not None}
     logged = {e.record_id: e.index for e in entries if e.sequence == 0}
     unlogged = len(entries)  # records missing from the log sort last (log_problems reports them)
     order = sorted(by_id.values(), key=lambda r: (logged.get(r.record_id, unlogged), r.record_id))
     problems: list[Problem] = []
     newer: dict[str, str] = {}
     for record in order:
-        previous = previous_id(record.manifest)
+        previous = previous_id(record.outline)
         if previous is None:
             continue
         file = str(record.folder / MANIFEST_FILE)
@@ -114,7 +115,7 @@ def tree_problems(records: list[RecordFiles], entries: list, failed: frozenset[s
                 problems.append(Problem(file, ID_POINTER, f"names {previous} as the record this is a new version of, "
                                                           "but no such record is published"))
             continue
-        problems += pair_problems(file, record.manifest, by_id[previous].manifest)
+        problems += pair_problems(file, record.outline, by_id[previous].outline)
         here, there = logged.get(record.record_id), logged.get(previous)
         if here is not None and there is not None and there > here:
             problems.append(Problem(file, ID_POINTER, f"{previous} is published after this record (log line {there + 1}, "
@@ -133,10 +134,10 @@ def _cycle_problems(by_id: dict[str, RecordFiles]) -> list[Problem]:
     even where the log cannot be read)."""
     problems, reported = [], set()
     for start in sorted(by_id):
-        path, current = [start], previous_id(by_id[start].manifest)
+        path, current = [start], previous_id(by_id[start].outline)
         while current in by_id and current not in path and current not in reported:
             path.append(current)
-            current = previous_id(by_id[current].manifest)
+            current = previous_id(by_id[current].outline)
         if current == start and len(path) > 1 and start == min(path):
             reported.update(path)
             problems.append(Problem(str(by_id[start].folder / MANIFEST_FILE), ID_POINTER,

@@ -115,7 +115,7 @@ def _load(records_dir: Path, cache: RecordCache | None) -> tuple[list[RecordFile
     entries, problems = read_log(records_dir) if records else ([], [])
     if problems:
         raise ValidationFailed(problems)
-    newer = versions.newer_versions(record.manifest for record in records)  # each earlier version links to its newer one
+    newer = versions.newer_versions(record.outline for record in records)  # each earlier version links to its newer one
     views = [dataclasses.replace(record.derived, newer_version=newer.get(record.record_id)) if record.record_id in newer
              else record.derived for record in records]
     return records, views, entries
