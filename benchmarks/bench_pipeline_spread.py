@@ -1,6 +1,6 @@
 """Does the offline review vary with the evidence? Runs the pipeline over many papers and questions.
 
-For each paper of the shipped corpus (or ``--papers`` of them, evenly spread), two questions:
+For each paper of the shipped corpus (or ``--papers`` N of them: every (36 // N)-th from the first), two questions:
 
 1. an *own-words* question (``questions_for``): the title's first key phrase paired with the abstract's
    first other key phrase, "Does X improve Y?";
@@ -139,7 +139,7 @@ def summary(data: dict) -> tuple[str, list[str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--papers", type=int, default=None, help="only N papers, evenly spread over the corpus")
+    parser.add_argument("--papers", type=int, default=None, help="only N papers: every (corpus size // N)-th from the first (10: papers 0, 3, ... 27 of 36)")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="a pipeline configuration override, as for run (repeatable)")
     args = parser.parse_args()
