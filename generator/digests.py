@@ -15,8 +15,9 @@ keys writes what Python's C encoder writes with sorted keys, no whitespace, non-
   beyond 64 bits and subclasses of str, so those reach ``rfc8785`` too).
 
 Any of these anywhere in the output (a digit run or "2.0," inside a string counts too) sends the value
-to ``rfc8785``; an object is then tried member by member, so a score of 7.0 sends one small member
-there, not a whole manifest. The tests are substring searches: a regular expression over every byte
+to ``rfc8785``; but a whole-number float (a score of 7.0) is first written as the int RFC 8785 makes
+of it and tried again, and an object is then tried member by member, so what is left sends one small
+member there, not a whole manifest. The tests are substring searches: a regular expression over every byte
 cost more than the encoding.
 """
 

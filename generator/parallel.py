@@ -12,8 +12,8 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from contextlib import contextmanager
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager, nullcontext
 from typing import TypeVar
 
 WORKERS_ENV = "SOVEREIGN_WORKERS"
@@ -162,6 +162,4 @@ class _Counter:
         self.value = 0
 
     def get_lock(self):
-        import contextlib
-
-        return contextlib.nullcontext()
+        return nullcontext()

@@ -158,11 +158,11 @@ def time_problems(entries: list[LogEntry], file: str, *, now: datetime | None = 
     return problems
 
 
-def document_digests(record: RecordFiles, *, manifest: str | None = None) -> dict[int, str]:
+def document_digests(record: RecordFiles, *, manifest: str) -> dict[int, str]:
     """What the log says of each of the record's documents: the SHA-256 of its RFC 8785 form, by sequence
-    (0 the manifest, unless its digest is given; a correction by its own ``sequence``, the last one
-    when two claim the same)."""
-    digests = {0: manifest or sha256_json(record.manifest, parsed=True)}
+    (0 the manifest, whose digest the caller has from ``validate.manifest_digests``; a correction by its
+    own ``sequence``, the last one when two claim the same)."""
+    digests = {0: manifest}
     for correction in record.correction_entries:
         sequence = correction.get("sequence")
         if isinstance(sequence, int) and not isinstance(sequence, bool) and sequence != 0:
