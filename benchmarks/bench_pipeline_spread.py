@@ -15,19 +15,28 @@ claim in ten supported at most). The shared-statement question asks about someth
 state, so the runs include cases with real evidence for the verifier to find or not. This is a choice of
 input, said here and in the output, not a change of the review.
 
-Each question is run offline into a temporary records folder, and the script prints the verdict and
-policy distribution, the min / max / number of distinct values of every role score and every evidence
-figure the offline reviewer uses (first review), the mean score by how many claims were supported, how
-often the two questions about one paper selected different claims, and whether any dimension was
-constant.
+Why a second input, SciFact (``--scifact N``, default 7 per gold label): no abstract of the arXiv corpus
+is known to contradict a claim of another (the verifier's few CONTRADICT labels there are errors, see
+docs/pipeline.md), so whether the review follows contradiction, and whether any of it follows the truth,
+can only be measured where gold labels say which sources support or contradict. Each such run asks
+whether one held-out SciFact claim holds, with the claim as a stand-in target's abstract and the SciFact
+corpus as the papers searched, and a verifier retrained without the claim's fold (``scifact_spread``).
 
-    python benchmarks/bench_pipeline_spread.py              # all 36 papers x 2 questions = 72 runs
-    python benchmarks/bench_pipeline_spread.py --papers 10  # 20 runs, every third paper
+Each question is run offline into a temporary records folder, and the script prints, per input and for
+all runs, the verdict and policy distribution and the min / max / number of distinct values of every
+role score and every evidence figure the offline reviewer uses (first review); for the arXiv corpus the
+mean score by how many claims were supported and how often the two questions about one paper selected
+different claims; for SciFact the mean score, verdicts, and supported / contradicted runs by gold label
+(and whether through the gold abstract). It exits 1 when a dimension is constant over all the runs it made.
+
+    python benchmarks/bench_pipeline_spread.py              # 35 papers x 2 questions + 21 SciFact claims
+    python benchmarks/bench_pipeline_spread.py --papers 10  # 20 arXiv runs, every third paper, + 21 SciFact
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import tempfile
@@ -37,13 +46,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from generator.corpus import Paper, shipped_corpus  # noqa: E402
+from generator.corpus import Corpus, Paper, shipped_corpus  # noqa: E402
 from generator.pipeline.claims import extract_claims  # noqa: E402
 from generator.pipeline.config import PipelineConfig  # noqa: E402
-from generator.pipeline.run import run_pipeline  # noqa: E402
-from generator.pipeline.search import key_phrases  # noqa: E402
+from generator.pipeline.run import Stages, run_pipeline  # noqa: E402
+from generator.pipeline.search import CorpusSearch, key_phrases  # noqa: E402
 from generator.pipeline.tribunal import ROLES, EvidenceFigures  # noqa: E402
-from generator.pipeline.verification import ClaimCoverageVerifier  # noqa: E402
+from generator.pipeline.verification import (CONTRADICT, NOT_ENOUGH_INFO, SUPPORT, ClaimCoverageVerifier,  # noqa: E402
+                                             CoverageStanceVerifier, StanceVerifier, train_verifiers)
+from generator.scifact import grouped_folds, load_scifact  # noqa: E402
 
 
 def questions_for(paper: Paper) -> tuple[str, str] | None:
@@ -99,20 +110,93 @@ def result_first_round(result) -> dict:
     return {**{r.role: r.score for r in first.reviews}, **EvidenceFigures.of(result.tribunal.draft).as_dict()}
 
 
+# --- runs whose evidence has gold labels: SciFact ----------------------------------------------------
+
+SCIFACT = REPO / "data" / "scifact"
+HELD_OUT_FOLD = 0  # of scifact.grouped_folds: the claims asked about; the verifier is trained on the other four
+PER_LABEL = 7  # claims per gold label, so 21 runs
+GOLD_LABELS = (SUPPORT, CONTRADICT, NOT_ENOUGH_INFO)
+
+
+def gold_of(claim) -> str:
+    """A SciFact claim's label over its cited abstracts: CONTRADICT if one contradicts it, else SUPPORT if
+    one supports it, else NOT_ENOUGH_INFO."""
+    labels = set(claim.evidence.values())
+    return CONTRADICT if CONTRADICT in labels else SUPPORT if SUPPORT in labels else NOT_ENOUGH_INFO
+
+
+def scifact_claims(dataset, per_label: int = PER_LABEL) -> list:
+    """The first ``per_label`` claims of each gold label, in file order, among the held-out fold's claims the
+    claim rule takes as a claim; interleaved SUPPORT, CONTRADICT, NOT_ENOUGH_INFO. Chosen by label and
+    position only, before any run."""
+    fold_of = grouped_folds(dataset.claims)
+    by_label: dict[str, list] = {label: [] for label in GOLD_LABELS}
+    for claim in dataset.claims:
+        if fold_of[claim.claim_id] == HELD_OUT_FOLD and extract_claims([("abstract", claim.text)]):
+            by_label[gold_of(claim)].append(claim)
+    return [claim for trio in zip(*(by_label[label][:per_label] for label in GOLD_LABELS)) for claim in trio]
+
+
+def scifact_spread(per_label: int = PER_LABEL, config: PipelineConfig | None = None) -> dict:
+    """Run the offline pipeline on SciFact claims, with the SciFact corpus as what the search finds.
+
+    Each run's target is a stand-in paper whose abstract is one held-out claim (SciFact claims are
+    sentences written from citing papers); the question asks whether the claim holds. The sources are
+    the corpus's 5,183 real abstracts, searched offline as the arXiv corpus is, so a run may find the
+    abstract the annotators judged, or not. A trained verifier is retrained on the other four folds
+    (claims grouped by shared documents), so it never saw the claims it checks. Stand-ins and abstracts
+    get made-up ids of the form 2998.NNNNN and 2999.NNNNN; the records go to a temporary folder."""
+    config = config or PipelineConfig()
+    dataset = load_scifact(SCIFACT)
+    fold_of = grouped_folds(dataset.claims)
+    name = config.verification.verifier
+    if name in (CoverageStanceVerifier.name, StanceVerifier.name):
+        trained = train_verifiers(dataset, [c for c in dataset.claims if fold_of[c.claim_id] != HELD_OUT_FOLD])
+        overrides = {} if config.verification.threshold is None else {"threshold": config.verification.threshold}
+        verifier = (CoverageStanceVerifier if name == CoverageStanceVerifier.name else StanceVerifier)(
+            trained=trained, **overrides)
+    else:
+        verifier = None  # a fixed rule: nothing to hold out
+    documents = list(dataset.corpus.values())
+    paper_of = {d.doc_id: Paper(f"2999.{i:05d}", "v1", d.title, " ".join(d.abstract)) for i, d in enumerate(documents)}
+    search = CorpusSearch(Corpus(list(paper_of.values())))
+    rows = []
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1780000000")
+    with tempfile.TemporaryDirectory() as tmp:
+        for number, claim in enumerate(scifact_claims(dataset, per_label)):
+            target = Paper(f"2998.{number:05d}", "v1", f"Stand-in for SciFact claim {claim.claim_id}", claim.text)
+            stages = Stages.from_config(config, Corpus([target]))
+            stages = dataclasses.replace(stages, search=search, verifier=verifier or stages.verifier)
+            statement = claim.text.rstrip(".!")
+            question = f"Is it true that {statement[0].lower()}{statement[1:]}?"
+            result = run_pipeline(question, target.arxiv_id, config, Path(tmp) / "records",
+                                  corpus=Corpus([target]), stages=stages)
+            gold_sources = {paper_of[d].versioned_id: label for d, label in claim.evidence.items()}
+            found = {source for source, _ in result.tribunal.draft.source_texts}
+            rows.append({"paper": target.arxiv_id, "claim_id": claim.claim_id, "gold": gold_of(claim),
+                         "kind": "SciFact claim", "question": question, "verdict": result.verdict,
+                         "decision": result.decision, "score": result.score, "revision_round": result.revision_round,
+                         "gold_found": bool(found & set(gold_sources)),
+                         "supported_by_gold": any(c.verified and gold_sources.get(c.best_source) == SUPPORT
+                                                  for c in result.claims),
+                         "contradicted_by_gold": any(gold_sources.get(c.contradicted_by) == CONTRADICT
+                                                     for c in result.claims),
+                         **result_first_round(result)})
+    return {"rows": rows, "verifier": verifier.settings.method if verifier else name,
+            "held_out_fold": HELD_OUT_FOLD}
+
+
 DIMENSIONS = (*ROLES, "score", "supported", "strength", "contradicted", "agreement", "overstatement", "relevance",
               "coverage", "sources")
 
 
-def summary(data: dict) -> tuple[str, list[str]]:
-    """The printed report and the list of dimensions that never changed."""
-    rows = data["rows"]
-    lines = [f"{len(rows)} offline runs ({data['pairs']} papers x 2 questions: one in the paper's own words, one asking "
-             "whether the sentence of its abstract that another corpus abstract shares most words with holds)"]
-    lines.append("verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(r["verdict"] for r in rows).items())))
-    lines.append("policy:   " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(r["decision"] for r in rows).items())))
-    lines.append("revision rounds: " + ", ".join(f"{k}: {v}" for k, v in sorted(Counter(r["revision_round"] for r in rows).items())))
-    lines.append(f"papers whose two questions selected different claims: {data['pairs_differing']} of {data['pairs']}")
-    lines.append(f"{'dimension':<14} {'min':>6} {'max':>6} {'distinct':>8}")
+def dimension_table(rows: list[dict]) -> tuple[list[str], list[str]]:
+    """Verdict and policy counts and the min / max / distinct values of every dimension, and the dimensions
+    that never changed."""
+    lines = ["verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(r["verdict"] for r in rows).items())),
+             "policy:   " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(r["decision"] for r in rows).items())),
+             "revision rounds: " + ", ".join(f"{k}: {v}" for k, v in sorted(Counter(r["revision_round"] for r in rows).items())),
+             f"{'dimension':<14} {'min':>6} {'max':>6} {'distinct':>8}"]
     constant = []
     for name in DIMENSIONS:
         values = [round(r[name], 4) for r in rows]
@@ -121,13 +205,28 @@ def summary(data: dict) -> tuple[str, list[str]]:
             constant.append(name)
         lines.append(f"{name:<14} {min(values):>6.2f} {max(values):>6.2f} {distinct:>8}")
     lines.append("constant dimensions: " + (", ".join(constant) if constant else "none"))
+    return lines, constant
+
+
+def _mean(values: list[float]) -> str:
+    return f"{sum(values) / len(values):.2f} ({len(values)})" if values else "- (0)"
+
+
+def summary(data: dict) -> tuple[str, list[str]]:
+    """The printed report of the arXiv corpus runs and the list of dimensions that never changed."""
+    rows = data["rows"]
+    lines = [f"{len(rows)} offline runs ({data['pairs']} papers x 2 questions: one in the paper's own words, one asking "
+             "whether the sentence of its abstract that another corpus abstract shares most words with holds)"]
+    table, constant = dimension_table(rows)
+    lines += table[:3]
+    lines.append(f"papers whose two questions selected different claims: {data['pairs_differing']} of {data['pairs']}")
+    lines += table[3:]
     lines.append("does the score follow the evidence? mean score (runs) by claims supported:")
     for label, test in (("none supported", lambda r: r["supported"] == 0),
                         ("some, under half", lambda r: 0 < r["supported"] < 0.5),
                         ("half or more", lambda r: r["supported"] >= 0.5),
                         ("any contradicted", lambda r: r["contradicted"] > 0)):
-        group = [r["score"] for r in rows if test(r)]
-        lines.append(f"  {label:<17} " + (f"{sum(group) / len(group):.2f} ({len(group)})" if group else "- (0)"))
+        lines.append(f"  {label:<17} " + _mean([r["score"] for r in rows if test(r)]))
     for kind in sorted({r["kind"] for r in rows}):
         group = [r for r in rows if r["kind"] == kind]
         lines.append(f"{kind} questions: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(r["verdict"] for r in group).items()))
@@ -135,6 +234,25 @@ def summary(data: dict) -> tuple[str, list[str]]:
     return "\n".join(lines), constant
 
 
+def scifact_summary(data: dict) -> tuple[str, list[str]]:
+    """The printed report of the SciFact runs, by gold label, and the list of dimensions that never changed."""
+    rows = data["rows"]
+    lines = [f"{len(rows)} offline runs on held-out SciFact claims (fold {data['held_out_fold']}; {data['verifier']} "
+             "trained on the other folds), the SciFact corpus as the searched papers"]
+    table, constant = dimension_table(rows)
+    lines += table
+    lines.append("does the run follow the gold evidence? by the claim's gold label (runs):")
+    lines.append(f"  {'gold':<16} {'runs':>4} {'mean score':>11} {'verdicts':<28} {'gold found':>10} {'supported':>9} {'via gold':>8} "
+                 f"{'contradicted':>12} {'via gold':>8}")
+    for gold in GOLD_LABELS:
+        group = [r for r in rows if r["gold"] == gold]
+        if not group:
+            continue
+        verdicts = ", ".join(f"{k} {v}" for k, v in sorted(Counter(r["verdict"] for r in group).items()))
+        lines.append(f"  {gold:<16} {len(group):>4} {sum(r['score'] for r in group) / len(group):>11.2f} {verdicts:<28} "
+                     f"{sum(r['gold_found'] for r in group):>10} {sum(r['supported'] > 0 for r in group):>9} {sum(r['supported_by_gold'] for r in group):>8} "
+                     f"{sum(r['contradicted'] > 0 for r in group):>12} {sum(r['contradicted_by_gold'] for r in group):>8}")
+    return "\n".join(lines), constant
 
 
 def main() -> int:
@@ -142,11 +260,21 @@ def main() -> int:
     parser.add_argument("--papers", type=int, default=None, help="only N papers: every (corpus size // N)-th from the first (10: papers 0, 3, ... 27 of 36)")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="a pipeline configuration override, as for run (repeatable)")
+    parser.add_argument("--scifact", type=int, default=PER_LABEL, metavar="N",
+                        help=f"also run N held-out SciFact claims of each gold label (default {PER_LABEL}; 0: none)")
     args = parser.parse_args()
     from generator.pipeline.config import load_config
 
-    text, constant = summary(spread(args.papers, load_config(None, args.set, default_file=None)))
-    print(text)
+    config = load_config(None, args.set, default_file=None)
+    arxiv = spread(args.papers, config)
+    text, constant = summary(arxiv)
+    print("== the shipped arXiv corpus ==\n" + text)
+    if args.scifact:
+        scifact = scifact_spread(args.scifact, config)
+        text, constant = scifact_summary(scifact)
+        print("\n== SciFact: claims with gold-labelled evidence ==\n" + text)
+        both, constant = dimension_table(arxiv["rows"] + scifact["rows"])
+        print(f"\n== all {len(arxiv['rows']) + len(scifact['rows'])} runs ==\n" + "\n".join(both))
     return 1 if constant else 0
 
 
