@@ -54,7 +54,7 @@ from generator.pipeline.search import CorpusSearch, key_phrases  # noqa: E402
 from generator.pipeline.tribunal import ROLES, EvidenceFigures  # noqa: E402
 from generator.pipeline.verification import (CONTRADICT, NOT_ENOUGH_INFO, SUPPORT, ClaimCoverageVerifier,  # noqa: E402
                                              CoverageStanceVerifier, StanceVerifier, train_verifiers)
-from generator.scifact import grouped_folds, load_scifact  # noqa: E402
+from generator.scifact import grouped_folds, load_scifact, shipped_dir  # noqa: E402
 
 
 def questions_for(paper: Paper) -> tuple[str, str] | None:
@@ -112,7 +112,6 @@ def result_first_round(result) -> dict:
 
 # --- runs whose evidence has gold labels: SciFact ----------------------------------------------------
 
-SCIFACT = REPO / "data" / "scifact"
 HELD_OUT_FOLD = 0  # of scifact.grouped_folds: the claims asked about; the verifier is trained on the other four
 PER_LABEL = 7  # claims per gold label, so 21 runs
 GOLD_LABELS = (SUPPORT, CONTRADICT, NOT_ENOUGH_INFO)
@@ -147,7 +146,7 @@ def scifact_spread(per_label: int = PER_LABEL, config: PipelineConfig | None = N
     (claims grouped by shared documents), so it never saw the claims it checks. Stand-ins and abstracts
     get made-up ids of the form 2998.NNNNN and 2999.NNNNN; the records go to a temporary folder."""
     config = config or PipelineConfig()
-    dataset = load_scifact(SCIFACT)
+    dataset = load_scifact(shipped_dir())
     fold_of = grouped_folds(dataset.claims)
     name = config.verification.verifier
     if name in (CoverageStanceVerifier.name, StanceVerifier.name):

@@ -25,7 +25,7 @@ from generator.pipeline.claims import CheckedClaim, extract_claims  # noqa: E402
 from generator.pipeline.config import PipelineConfig  # noqa: E402
 from generator.pipeline.run import run_pipeline  # noqa: E402
 from generator.pipeline.tribunal import SOURCE_CHARS, Draft, EvidenceFigures, LlmReviewer  # noqa: E402
-from generator.scifact import grouped_folds, load_scifact  # noqa: E402
+from generator.scifact import grouped_folds, load_scifact, shipped_dir  # noqa: E402
 
 
 def test_offline_runs_over_the_whole_corpus_spread_over_every_dimension_the_evidence_moves(fixed_epoch):
@@ -52,7 +52,7 @@ def test_offline_runs_over_the_whole_corpus_spread_over_every_dimension_the_evid
 
 
 def test_the_scifact_runs_ask_about_held_out_claims_chosen_by_label_and_position_alone():
-    dataset = load_scifact(REPO / "data" / "scifact")
+    dataset = load_scifact(shipped_dir())
     fold_of = grouped_folds(dataset.claims)
 
     chosen = scifact_claims(dataset, 7)
