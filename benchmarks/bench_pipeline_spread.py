@@ -52,8 +52,8 @@ from generator.pipeline.config import PipelineConfig  # noqa: E402
 from generator.pipeline.run import Stages, run_pipeline  # noqa: E402
 from generator.pipeline.search import CorpusSearch, key_phrases  # noqa: E402
 from generator.pipeline.tribunal import ROLES, EvidenceFigures  # noqa: E402
-from generator.pipeline.verification import (CONTRADICT, NOT_ENOUGH_INFO, SUPPORT, ClaimCoverageVerifier,  # noqa: E402
-                                             CoverageStanceVerifier, StanceVerifier, train_verifiers)
+from generator.pipeline.verification import (CONTRADICT, NOT_ENOUGH_INFO, SUPPORT, TRAINED,  # noqa: E402
+                                             ClaimCoverageVerifier, make_trained_verifier, train_verifiers)
 from generator.scifact import grouped_folds, load_scifact, shipped_dir  # noqa: E402
 
 
@@ -149,13 +149,11 @@ def scifact_spread(per_label: int = PER_LABEL, config: PipelineConfig | None = N
     dataset = load_scifact(shipped_dir())
     fold_of = grouped_folds(dataset.claims)
     name = config.verification.verifier
-    if name in (CoverageStanceVerifier.name, StanceVerifier.name):
+    verifier = None  # a fixed rule: nothing to hold out
+    if name in TRAINED:
         trained = train_verifiers(dataset, [c for c in dataset.claims if fold_of[c.claim_id] != HELD_OUT_FOLD])
-        overrides = {} if config.verification.threshold is None else {"threshold": config.verification.threshold}
-        verifier = (CoverageStanceVerifier if name == CoverageStanceVerifier.name else StanceVerifier)(
-            trained=trained, **overrides)
-    else:
-        verifier = None  # a fixed rule: nothing to hold out
+        threshold = config.verification.threshold
+        verifier = make_trained_verifier(name, trained, **({} if threshold is None else {"threshold": threshold}))
     documents = list(dataset.corpus.values())
     paper_of = {d.doc_id: Paper(f"2999.{i:05d}", "v1", d.title, " ".join(d.abstract)) for i, d in enumerate(documents)}
     search = CorpusSearch(Corpus(list(paper_of.values())))

@@ -24,6 +24,7 @@ from generator.pipeline.verification import (
     Verifier,
     VerifierSettings,
     calibrate_threshold,
+    make_trained_verifier,
     make_verifier,
 )
 
@@ -447,3 +448,16 @@ def test_a_source_the_model_leans_against_gives_a_small_support_score_not_zero(c
     closer = coverage_stance.verify(CLAIM, [("s", "Metformin and blood glucose in type 2 diabetes were measured.")])
     assert 0 < against.best_score < closer.best_score < coverage_stance.threshold
     assert against.label == CONTRADICT and closer.label != SUPPORT
+
+
+def test_a_trained_verifier_can_be_made_from_another_training_and_a_fixed_rule_cannot():
+    trained = model_file.load()
+    other = type(trained)(trained.stance, 0.5, 0.3, (("claims_train.jsonl", "0" * 64),))
+
+    stance_lr = make_trained_verifier("stance-lr", other)
+    coverage = make_trained_verifier("coverage-stance", other, threshold=0.4)
+
+    assert stance_lr.trained is other.stance and stance_lr.settings.as_provenance()["training_data_sha256"] == dict(other.data_files)
+    assert coverage.threshold == 0.4 and coverage.direction_threshold == 0.3
+    with pytest.raises(InputError, match="'tfidf-cosine' is not trained"):
+        make_trained_verifier("tfidf-cosine", other)

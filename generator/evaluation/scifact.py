@@ -35,6 +35,7 @@ from generator.pipeline.verification import (
     CONTRADICT,
     NOT_ENOUGH_INFO,
     SUPPORT,
+    TRAINED,
     VERIFIERS,
     Calibration,
     ClaimCoverageVerifier,
@@ -44,6 +45,7 @@ from generator.pipeline.verification import (
     Verification,
     Verifier,
     calibrate_threshold,
+    make_trained_verifier,
     make_verifier,
     train_verifiers,
 )
@@ -294,7 +296,6 @@ def _fit_on_corpus(verifier: Verifier, dataset: SciFact) -> None:
         fit([document.text for document in dataset.corpus.values()])
 
 
-TRAINED = (StanceVerifier.name, CoverageStanceVerifier.name)
 
 
 def _fold_trainings(dataset: SciFact, ranked: dict[str, list[str]], fold_of: dict[str, int],
@@ -321,10 +322,9 @@ def _fold_trainings(dataset: SciFact, ranked: dict[str, list[str]], fold_of: dic
 
 
 def _trained_verifier(name: str, trained: TrainedVerifiers, dataset: SciFact) -> Verifier:
-    if name == StanceVerifier.name:
-        return StanceVerifier(trained=trained.stance, data_files=trained.data_files)
-    verifier = CoverageStanceVerifier(trained=trained)
-    _fit_on_corpus(verifier, dataset)
+    verifier = make_trained_verifier(name, trained)
+    if name == CoverageStanceVerifier.name:
+        _fit_on_corpus(verifier, dataset)
     return verifier
 
 

@@ -584,6 +584,19 @@ VERIFIERS: dict[str, Callable[..., Verifier]] = {
 }
 
 
+TRAINED = (StanceVerifier.name, CoverageStanceVerifier.name)  # the verifiers that learn from SciFact
+
+
+def make_trained_verifier(name: str, trained: TrainedVerifiers, **overrides: Any) -> Verifier:
+    """Verifier ``name`` (one of ``TRAINED``) with the model and thresholds of ``trained`` rather than the
+    shipped ones: to judge claims a training never saw."""
+    if name == StanceVerifier.name:
+        return StanceVerifier(trained=trained.stance, data_files=trained.data_files, **overrides)
+    if name == CoverageStanceVerifier.name:
+        return CoverageStanceVerifier(trained=trained, **overrides)
+    raise InputError(f"verifier {name!r} is not trained; trained verifiers: {', '.join(TRAINED)}")
+
+
 def make_verifier(name: str, **overrides: Any) -> Verifier:
     """The verifier registered as ``name``; ``overrides`` are its keyword settings (e.g. threshold)."""
     try:
