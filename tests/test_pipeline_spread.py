@@ -81,7 +81,6 @@ def test_offline_runs_on_held_out_scifact_claims_vary_every_dimension_and_follow
     assert mean["CONTRADICT"] < min(mean["SUPPORT"], mean["NOT_ENOUGH_INFO"]), text
     assert contradicted["CONTRADICT"] > max(contradicted["SUPPORT"], contradicted["NOT_ENOUGH_INFO"]), text
     assert any(r["contradicted_by_gold"] for r in by_gold["CONTRADICT"]), text
-    assert not any(r["supported_by_gold"] or r["contradicted_by_gold"] for r in by_gold["NOT_ENOUGH_INFO"]), text
 
 
 def test_a_contradicting_source_is_found_and_lowers_the_review(fixed_epoch, tmp_path):
