@@ -187,13 +187,16 @@ DIMENSIONS = (*ROLES, "score", "supported", "strength", "contradicted", "agreeme
               "coverage", "sources")
 
 
+def verdict_lines(rows: list[dict]) -> list[str]:
+    """Verdict, policy and revision-round counts."""
+    return ["verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(r["verdict"] for r in rows).items())),
+            "policy:   " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(r["decision"] for r in rows).items())),
+            "revision rounds: " + ", ".join(f"{k}: {v}" for k, v in sorted(Counter(r["revision_round"] for r in rows).items()))]
+
+
 def dimension_table(rows: list[dict]) -> tuple[list[str], list[str]]:
-    """Verdict and policy counts and the min / max / distinct values of every dimension, and the dimensions
-    that never changed."""
-    lines = ["verdicts: " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(r["verdict"] for r in rows).items())),
-             "policy:   " + ", ".join(f"{k} {v}" for k, v in sorted(Counter(r["decision"] for r in rows).items())),
-             "revision rounds: " + ", ".join(f"{k}: {v}" for k, v in sorted(Counter(r["revision_round"] for r in rows).items())),
-             f"{'dimension':<14} {'min':>6} {'max':>6} {'distinct':>8}"]
+    """The min / max / distinct values of every dimension, and the dimensions that never changed."""
+    lines = [f"{'dimension':<14} {'min':>6} {'max':>6} {'distinct':>8}"]
     constant = []
     for name in DIMENSIONS:
         values = [round(r[name], 4) for r in rows]
@@ -215,9 +218,9 @@ def summary(data: dict) -> tuple[str, list[str]]:
     lines = [f"{len(rows)} offline runs ({data['pairs']} papers x 2 questions: one in the paper's own words, one asking "
              "whether the sentence of its abstract that another corpus abstract shares most words with holds)"]
     table, constant = dimension_table(rows)
-    lines += table[:3]
+    lines += verdict_lines(rows)
     lines.append(f"papers whose two questions selected different claims: {data['pairs_differing']} of {data['pairs']}")
-    lines += table[3:]
+    lines += table
     lines.append("does the score follow the evidence? mean score (runs) by claims supported:")
     for label, test in (("none supported", lambda r: r["supported"] == 0),
                         ("some, under half", lambda r: 0 < r["supported"] < 0.5),
@@ -237,7 +240,7 @@ def scifact_summary(data: dict) -> tuple[str, list[str]]:
     lines = [f"{len(rows)} offline runs on held-out SciFact claims (fold {data['held_out_fold']}; {data['verifier']} "
              "trained on the other folds), the SciFact corpus as the searched papers"]
     table, constant = dimension_table(rows)
-    lines += table
+    lines += verdict_lines(rows) + table
     lines.append("does the run follow the gold evidence? by the claim's gold label (runs):")
     lines.append(f"  {'gold':<16} {'runs':>4} {'mean score':>11} {'verdicts':<28} {'gold found':>10} {'supported':>9} {'via gold':>8} "
                  f"{'contradicted':>12} {'via gold':>8}")
@@ -270,8 +273,9 @@ def main() -> int:
         scifact = scifact_spread(args.scifact, config)
         text, constant = scifact_summary(scifact)
         print("\n== SciFact: claims with gold-labelled evidence ==\n" + text)
-        both, constant = dimension_table(arxiv["rows"] + scifact["rows"])
-        print(f"\n== all {len(arxiv['rows']) + len(scifact['rows'])} runs ==\n" + "\n".join(both))
+        rows = arxiv["rows"] + scifact["rows"]
+        table, constant = dimension_table(rows)
+        print(f"\n== all {len(rows)} runs ==\n" + "\n".join(verdict_lines(rows) + table))
     return 1 if constant else 0
 
 

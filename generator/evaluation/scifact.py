@@ -296,8 +296,6 @@ def _fit_on_corpus(verifier: Verifier, dataset: SciFact) -> None:
         fit([document.text for document in dataset.corpus.values()])
 
 
-
-
 def _fold_trainings(dataset: SciFact, ranked: dict[str, list[str]], fold_of: dict[str, int],
                     memo: dict) -> tuple[list[TrainedVerifiers], TrainedVerifiers]:
     """Everything learnt on each fold's training claims (the other four folds), and on the whole split;
